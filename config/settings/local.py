@@ -1,0 +1,6 @@
+"""Settings for a developer's machine and `make demo`: DEBUG on, SQLite and eager Celery by default."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)

@@ -1,0 +1,53 @@
+"""One error shape for every API error.
+
+    {"errors": [{"field": "dose_amount", "code": "min_value", "message": "…"}, …]}
+
+``field`` is null for errors about the request as a whole. Django ``ValidationError`` raised by
+services is converted, so the API gives the same messages as the forms.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail, field=None):
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            name = key if key not in ("non_field_errors", "__all__") else None
+            out.extend(_flatten(value, f"{field}.{name}" if field and name else (name or field)))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for item in detail:
+            out.extend(_flatten(item, field))
+        return out
+    return [{"field": field, "code": getattr(detail, "code", "invalid"), "message": str(detail)}]
+
+
+def django_validation_error_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        detail = {
+            (key if key != "__all__" else "non_field_errors"): [m for e in errors for m in e.messages]
+            for key, errors in exc.error_dict.items()
+        }
+    else:
+        detail = {"non_field_errors": exc.messages}
+    return exceptions.ValidationError(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = django_validation_error_to_drf(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    response.data = {"errors": _flatten(response.data)}
+    return response

@@ -1,0 +1,78 @@
+"""Choice lists of the trial app. Values are stored; labels are what users read."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    RESEARCH_NURSE = "research_nurse", "Research nurse"
+    INVESTIGATOR = "investigator", "Investigator"
+    MONITOR = "monitor", "Monitor"
+    DATA_MANAGER = "data_manager", "Data manager"
+    STATISTICIAN = "statistician", "Statistician"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+class CoursePhase(models.TextChoices):
+    INDUCTION_CONSOLIDATION = "induction_consolidation", "Induction/consolidation"
+    BLINATUMOMAB = "blinatumomab", "Blinatumomab"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+class DoseUnit(models.TextChoices):
+    MG_PER_M2 = "mg/m2", "mg/m²"
+    G_PER_M2 = "g/m2", "g/m²"
+    MG = "mg", "mg (flat)"
+    UG_PER_DAY = "ug/day", "µg/day (continuous infusion)"
+
+
+class Route(models.TextChoices):
+    IV = "IV", "Intravenous"
+    CIV = "CIV", "Continuous intravenous infusion"
+    PO = "PO", "Oral"
+    SC = "SC", "Subcutaneous"
+    IT = "IT", "Intrathecal"
+    OMMAYA = "OMMAYA", "Intraventricular (Ommaya reservoir)"
+
+
+class Frequency(models.TextChoices):
+    ONCE_DAILY = "once_daily", "Once on each listed day"
+    EVERY_12_HOURS = "q12h", "Every 12 hours"
+    TWICE_DAILY = "bid", "Twice daily"
+    THREE_TIMES_DAILY = "tid", "Three times daily"
+    WEEKLY = "weekly", "Weekly"
+    CONTINUOUS = "continuous", "Continuous infusion"
+    AS_INDICATED = "as_indicated", "As clinically indicated"
+
+
+class RegimenRole(models.TextChoices):
+    CHEMOTHERAPY = "chemotherapy", "Chemotherapy"
+    ANTIBODY = "antibody", "Antibody / study drug"
+    CNS_PROPHYLAXIS = "cns_prophylaxis", "CNS prophylaxis (intrathecal)"
+    GROWTH_FACTOR = "growth_factor", "Growth factor"
+    SUPPORTIVE = "supportive", "Supportive care"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+class DoseLevel(models.TextChoices):
+    STANDARD = "", "Standard"
+    HIGHER = "higher", "Higher dose level"
+    LOWER = "lower", "Lower dose level"
+
+
+class DataSource(models.TextChoices):
+    PAPER = "paper", "Published report"
+    NOT_IN_PAPER = "not_in_paper", "Usual clinical default (not in the paper)"
+
+
+class SignatureMeaning(models.TextChoices):
+    AUTHORSHIP = "authorship", "I am the author of this record"
+    REVIEW = "review", "I have reviewed this record"
+    APPROVAL = "approval", "I approve this record"
+    WAIVER = "waiver", "I authorise this waiver"
+    OVERRIDE = "override", "I authorise this override"
+    CORRECTION = "correction", "I authorise this correction"
+
+
+class SignatureStatus(models.TextChoices):
+    VALID = "valid", "Valid"
+    VOID = "void", "Void (record changed after signing)"

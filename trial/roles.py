@@ -1,0 +1,62 @@
+"""The trial's roles and what each may do, defined here and synced into Django groups.
+
+Permissions are ``app_label.codename``. A permission whose model does not exist yet (a later
+app) is an error: the sync refuses to guess. Run ``manage.py sync_roles`` (it also runs after
+every ``migrate``).
+"""
+
+from .choices import Role
+
+VIEW_CLINICAL = [
+    "patients.view_patient",
+]
+VIEW_PROTOCOL = [
+    "trial.view_trial",
+    "trial.view_site",
+    "trial.view_protocolversion",
+    "trial.view_protocolamendment",
+    "trial.view_protocolparameter",
+    "trial.view_coursetype",
+    "trial.view_coursesequencestep",
+    "trial.view_regimenitem",
+    "trial.view_drug",
+    "trial.view_drugholdrule",
+    "trial.view_signature",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.RESEARCH_NURSE: VIEW_PROTOCOL
+    + VIEW_CLINICAL
+    + [
+        "trial.view_phi",
+        "trial.view_audit_trail",
+        "patients.add_patient",
+        "patients.change_patient",
+    ],
+    Role.INVESTIGATOR: VIEW_PROTOCOL
+    + VIEW_CLINICAL
+    + [
+        "trial.view_phi",
+        "trial.view_audit_trail",
+        "trial.sign_records",
+        "patients.add_patient",
+        "patients.change_patient",
+    ],
+    Role.MONITOR: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_phi", "trial.view_audit_trail"],
+    Role.DATA_MANAGER: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_audit_trail", "patients.change_patient"],
+    Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL,
+    Role.ADMINISTRATOR: VIEW_PROTOCOL
+    + [
+        "trial.view_user",
+        "trial.add_user",
+        "trial.change_user",
+        "trial.add_site",
+        "trial.change_site",
+        "auth.view_group",
+        "trial.view_audit_trail",
+    ],
+}
+
+
+def role_group_name(role):
+    return Role(role).label
