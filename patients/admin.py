@@ -1,3 +1,25 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-# Register your models here.
+from .models import Patient
+
+
+@admin.register(Patient)
+class PatientAdmin(SimpleHistoryAdmin):
+    """Read-only in the admin: clinical data are entered and corrected through the trial's pages."""
+
+    list_display = ["subject_id", "site", "sequence_number", "status", "protocol_version"]
+    list_filter = ["status", "protocol_version", "site"]
+    search_fields = ["subject_id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -46,3 +46,8 @@ class Patient(AuditedModel):
 
     def __str__(self):
         return self.subject_id
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("patients:detail", args=[self.pk])

@@ -1,3 +1,88 @@
-from django.shortcuts import render
+"""Pages of the patients app."""
 
-# Create your views here.
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+
+from trial.forms import SignatureForm, add_service_errors
+from trial.selectors import signatures_for, sites_for_user
+
+from . import selectors, services
+from .choices import PatientStatus
+from .forms import PatientEditForm, PatientScreenForm
+from .models import PHI_FIELDS
+
+
+@login_required
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_list(request):
+    filters = {
+        "search": request.GET.get("q", "").strip(),
+        "status": request.GET.get("status", ""),
+        "protocol_version": request.GET.get("version", ""),
+    }
+    patients = selectors.patient_list(request.user, **filters)
+    return render(
+        request,
+        "patients/list.html",
+        {"patients": patients, "filters": filters, "statuses": PatientStatus.choices},
+    )
+
+
+@login_required
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_detail(request, pk):
+    patient = selectors.patient_get(request.user, pk)
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "patient": patient,
+            "signatures": signatures_for(patient),
+            "sign_form": SignatureForm(),
+            "record_label": patient._meta.label_lower,
+        },
+    )
+
+
+@login_required
+@permission_required("patients.add_patient", raise_exception=True)
+def patient_screen(request):
+    sites = sites_for_user(request.user)
+    form = PatientScreenForm(request.POST or None, sites=sites)
+    if not request.user.has_perm("trial.view_phi"):
+        for name in PHI_FIELDS:
+            form.fields.pop(name, None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_screen(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Screening opened for {patient.subject_id}.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/screen.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@permission_required("patients.change_patient", raise_exception=True)
+def patient_edit(request, pk):
+    patient = selectors.patient_get(request.user, pk)
+    hidden = selectors.phi_hidden_fields(request.user)
+    initial = {name: getattr(patient, name) for name in services.EDITABLE_FIELDS}
+    form = PatientEditForm(request.POST or None, initial=initial)
+    for name in hidden:
+        form.fields.pop(name, None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason")
+        try:
+            services.patient_update(actor=request.user, patient=patient, reason=reason, **data)
+        except ValidationError as exc:
+            patient.refresh_from_db()
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/edit.html", {"form": form, "patient": patient}, status=400 if form.errors else 200)

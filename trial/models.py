@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-
 from simple_history.models import HistoricalRecords
 
 from .auditing import AppendOnlyHistory, AuditedModel, AuditedQuerySet
@@ -248,7 +247,9 @@ class RegimenItem(AuditedModel):
     type_ordinal_min = models.PositiveIntegerField(null=True, blank=True)
     type_ordinal_max = models.PositiveIntegerField(null=True, blank=True)
     condition_field = models.CharField(max_length=50, blank=True, help_text="Patient value the item depends on.")
-    condition_comparator = models.CharField(max_length=2, blank=True, choices=[(c, c) for c in ("<", "<=", ">", ">=", "==")])
+    condition_comparator = models.CharField(
+        max_length=2, blank=True, choices=[(c, c) for c in ("<", "<=", ">", ">=", "==")]
+    )
     condition_threshold = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     dose_level = models.CharField(max_length=10, choices=DoseLevel.choices, blank=True, default=DoseLevel.STANDARD)
     introduced_by = models.ForeignKey(
@@ -312,7 +313,9 @@ class DrugHoldRule(AuditedModel):
 
     class Meta:
         ordering = ["protocol_version", "code"]
-        constraints = [models.UniqueConstraint(fields=["protocol_version", "code"], name="hold_rule_unique_per_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol_version", "code"], name="hold_rule_unique_per_version")
+        ]
 
     def __str__(self):
         return self.description or self.code

@@ -1,0 +1,48 @@
+# The doors: make demo, make test, make lint, make bench.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Production settings checked by `make lint` (dummy values: nothing is served with them).
+DEPLOY_ENV := DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=lint-only-$(shell echo x | sha256sum | cut -c1-50) ALLOWED_HOSTS=trial.example.org DATABASE_URL=sqlite:///:memory:
+
+.PHONY: demo test test-sqlite test-pg test-browser lint format bench venv clean serve
+
+venv: $(STAMP)
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+demo: venv  ## Migrate, load the protocol, create demo users and patients, serve on 127.0.0.1:8000
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_protocol
+	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: venv  ## The whole suite (SQLite by default; PostgreSQL when DATABASE_URL points there)
+	$(BIN)/python -m pytest
+
+test-browser: venv
+	bash scripts/ensure-chromium.sh
+	$(BIN)/python -m pytest -m browser
+
+lint: venv  ## ruff, migrations up to date, deploy checks of the production settings
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DATABASE_URL= $(BIN)/python manage.py makemigrations --check --dry-run
+	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+	bash scripts/check-compose.sh
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: venv  ## Benchmarks (timings live here, never in the test suite)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3

@@ -1,0 +1,75 @@
+"""Fixtures shared by every app's tests: the trial, two sites, and a user of every role at each."""
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from trial.choices import Role
+from trial.models import Site, Trial
+from trial.services import user_create
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the protocol data once per test database (as production does after migrate)."""
+    with django_db_blocker.unblock():
+        call_command("load_protocol", verbosity=0)
+
+
+@pytest.fixture
+def trial(db):
+    return Trial.objects.get(nct_id="NCT01371630")
+
+
+@pytest.fixture
+def site_a(trial):
+    return Site.objects.get_or_create(trial=trial, code="SA", defaults={"name": "Site A hospital"})[0]
+
+
+@pytest.fixture
+def site_b(trial):
+    return Site.objects.get_or_create(trial=trial, code="SB", defaults={"name": "Site B hospital"})[0]
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role, *sites, username=None):
+        name = username or f"{role}_{'_'.join(s.code.lower() for s in sites) or 'nosite'}"
+        return user_create(
+            actor=None,
+            username=name,
+            password=PASSWORD,
+            roles=[role],
+            sites=list(sites),
+            first_name=name.split("_")[0].title(),
+            last_name="Tester",
+        )
+
+    return make
+
+
+@pytest.fixture
+def nurse_a(make_user, site_a):
+    return make_user(Role.RESEARCH_NURSE, site_a)
+
+
+@pytest.fixture
+def nurse_b(make_user, site_b):
+    return make_user(Role.RESEARCH_NURSE, site_b)
+
+
+@pytest.fixture
+def investigator_a(make_user, site_a):
+    return make_user(Role.INVESTIGATOR, site_a)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD

@@ -1,0 +1,114 @@
+"""REST API of the patients app."""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from trial.models import Site
+
+from . import selectors, services
+from .choices import PatientStatus, Sex
+from .models import PHI_FIELDS, Patient
+
+PHI_INPUT_REFUSED = "Your role may not enter identifying data."
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    """A patient. Identifying fields (name, MRN, date of birth) are left out for roles without PHI access."""
+
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    protocol_version = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    history_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id", "subject_id", "site", "sequence_number", "status", "protocol_version",
+            "registration_date", "sex", *PHI_FIELDS, "history_url", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_history_url(self, obj) -> str:
+        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not request.user.has_perm("trial.view_phi"):
+            for name in PHI_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+class PatientScreenSerializer(serializers.Serializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True, default="")
+    given_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    family_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    medical_record_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=30)
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class PatientUpdateSerializer(serializers.Serializer):
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True)
+    given_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    family_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    medical_record_number = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Reason for change")
+
+
+class PatientFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=PatientStatus.choices)
+    protocol_version = filters.CharFilter(field_name="protocol_version__code")
+    site = filters.CharFilter(field_name="site__code")
+    subject_id = filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Patient
+        fields = ["status", "protocol_version", "site", "subject_id"]
+
+
+class PatientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Patients of the caller's sites. Another site's patient answers 404."""
+
+    serializer_class = PatientSerializer
+    filterset_class = PatientFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.patient_list(self.request.user)
+
+    def _refuse_phi_input(self):
+        if not self.request.user.has_perm("trial.view_phi"):
+            sent = [name for name in PHI_FIELDS if name in self.request.data]
+            if sent:
+                raise serializers.ValidationError(dict.fromkeys(sent, PHI_INPUT_REFUSED))
+
+    def _respond(self, patient, status_code):
+        return Response(PatientSerializer(patient, context=self.get_serializer_context()).data, status=status_code)
+
+    @extend_schema(request=PatientScreenSerializer, responses={201: PatientSerializer})
+    def create(self, request, *args, **kwargs):
+        self._refuse_phi_input()
+        payload = PatientScreenSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        patient = services.patient_screen(actor=request.user, **payload.validated_data)
+        return self._respond(patient, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PatientUpdateSerializer, responses={200: PatientSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        patient = self.get_object()
+        self._refuse_phi_input()
+        payload = PatientUpdateSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        reason = data.pop("reason", "")
+        patient = services.patient_update(actor=request.user, patient=patient, reason=reason, **data)
+        return self._respond(patient, status.HTTP_200_OK)

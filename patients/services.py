@@ -1,0 +1,63 @@
+"""Writes of the patients app. Registration and eligibility come with the enrollment issue."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from trial.audit import audited_create, audited_update
+from trial.models import Site
+
+from .models import Patient
+
+SITE_NOT_YOURS = "You are not a member of this site."
+SUBJECT_ID_FORMAT = "{site_code}-{number:04d}"
+
+
+def _next_subject_id(site: Site) -> str:
+    taken = Patient.objects.filter(site=site).count()
+    return SUBJECT_ID_FORMAT.format(site_code=site.code, number=taken + 1)
+
+
+@transaction.atomic
+def patient_screen(
+    *,
+    actor,
+    site: Site,
+    sex: str = "",
+    given_name: str = "",
+    family_name: str = "",
+    medical_record_number: str = "",
+    date_of_birth=None,
+) -> Patient:
+    """Open a screening record for a person at one of the actor's sites; the subject ID is assigned here."""
+    if site.id not in actor.site_ids():
+        raise ValidationError({"site": SITE_NOT_YOURS})
+    for _attempt in range(5):
+        patient = Patient(
+            site=site,
+            subject_id=_next_subject_id(site),
+            sex=sex,
+            given_name=given_name,
+            family_name=family_name,
+            medical_record_number=medical_record_number,
+            date_of_birth=date_of_birth,
+        )
+        try:
+            with transaction.atomic():
+                return audited_create(patient, actor=actor, reason="Screening opened")
+        except (IntegrityError, ValidationError) as exc:
+            if isinstance(exc, ValidationError) and "subject_id" not in getattr(exc, "error_dict", {}):
+                raise
+    raise ValidationError({"subject_id": "Could not assign a unique subject ID; please try again."})
+
+
+EDITABLE_FIELDS = ("sex", "given_name", "family_name", "medical_record_number", "date_of_birth")
+
+
+@transaction.atomic
+def patient_update(*, actor, patient: Patient, reason: str = "", **changes) -> Patient:
+    """Correct a patient's demographic data; changing a saved value needs a reason."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+    patient, _diff = audited_update(patient, actor=actor, reason=reason, **changes)
+    return patient

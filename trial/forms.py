@@ -1,0 +1,38 @@
+from django import forms
+
+from .choices import SignatureMeaning
+
+
+class SignatureForm(forms.Form):
+    """Re-entering the password is the signature's second component (with the signed-in user name)."""
+
+    meaning = forms.ChoiceField(choices=SignatureMeaning.choices, label="Meaning of this signature")
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        label="Your password",
+        help_text="Re-enter your password to sign.",
+    )
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForChangeMixin(forms.Form):
+    """Adds the reason-for-change field every edit form of a saved record carries."""
+
+    reason = forms.CharField(
+        label="Reason for change",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when you change a value that was already saved.",
+    )
+
+
+def add_service_errors(form, exc):
+    """Show a service's ValidationError on the form: next to the field it names, else at the top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                for message in error.messages:
+                    form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)

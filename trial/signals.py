@@ -1,0 +1,62 @@
+"""What runs after ``migrate``: role groups synced from code, audit tables made append-only in the database.
+
+These are set-up steps of the schema, not business rules.
+"""
+
+from django.apps import apps
+from django.db import connections
+
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_history_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'Audit history is append-only: % on % refused', TG_OP, TG_TABLE_NAME;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def history_tables():
+    """Database tables of every history model (all built on AppendOnlyHistory)."""
+    from .auditing import AppendOnlyHistory
+
+    return sorted(m._meta.db_table for m in apps.get_models() if issubclass(m, AppendOnlyHistory))
+
+
+def install_append_only_triggers(using="default"):
+    """Make every history table refuse UPDATE (and DELETE on PostgreSQL) at the database level.
+
+    On SQLite only UPDATE is refused: the test runner empties tables with DELETE there, while
+    PostgreSQL uses TRUNCATE, which row triggers do not see.
+    """
+    connection = connections[using]
+    tables = history_tables()
+    existing = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_FUNCTION)
+            for table in tables:
+                if table not in existing:
+                    continue
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only" ON "{table}"')
+                cursor.execute(
+                    f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
+                    "FOR EACH ROW EXECUTE FUNCTION audit_history_append_only()"
+                )
+        elif connection.vendor == "sqlite":
+            for table in tables:
+                if table not in existing:
+                    continue
+                cursor.execute(
+                    f'CREATE TRIGGER IF NOT EXISTS "{table}_append_only" BEFORE UPDATE ON "{table}" '
+                    "BEGIN SELECT RAISE(ABORT, 'Audit history is append-only'); END;"
+                )
+
+
+def after_migrate(sender, using="default", **kwargs):
+    last_app = list(apps.get_app_configs())[-1]
+    if sender.label != last_app.label:
+        return
+    from .services import roles_sync
+
+    install_append_only_triggers(using=using)
+    roles_sync()

@@ -1,0 +1,30 @@
+"""Template helpers for accessible Bootstrap forms."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def bs_widget(bound_field):
+    """Render a form field's widget with Bootstrap classes and ARIA attributes for its errors and help."""
+    widget = bound_field.field.widget
+    input_type = getattr(widget, "input_type", "")
+    if input_type == "select":
+        css = "form-select"
+    elif input_type in ("checkbox", "radio"):
+        css = "form-check-input"
+    else:
+        css = "form-control"
+    attrs = {"class": css + (" is-invalid" if bound_field.errors else "")}
+    described = []
+    if bound_field.help_text:
+        described.append(f"{bound_field.auto_id}_help")
+    if bound_field.errors:
+        described.append(f"{bound_field.auto_id}_errors")
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if bound_field.field.required:
+        attrs["required"] = True
+    return bound_field.as_widget(attrs=attrs)
