@@ -19,7 +19,6 @@ from .services import signature_sign
 
 RECORD_PARAMS = [
     OpenApiParameter("label", str, OpenApiParameter.PATH, description="Record type, e.g. patients.patient"),
-    OpenApiParameter("pk", int, OpenApiParameter.PATH, description="Record id"),
 ]
 
 

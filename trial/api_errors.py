@@ -49,5 +49,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    response.data = {"errors": _flatten(response.data)}
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(response.data)
+    else:
+        errors = [{"field": None, "code": getattr(exc.detail, "code", exc.default_code), "message": str(exc.detail)}]
+    response.data = {"errors": errors}
     return response

@@ -126,6 +126,7 @@ class ProtocolVersion(AuditedModel):
     description = models.TextField(blank=True)
     data_file = models.CharField(max_length=200, help_text="Versioned data file the regimen was loaded from.")
     data_sha256 = models.CharField(max_length=64, help_text="Checksum of the data file at the last load.")
+    data_version = models.CharField(max_length=30, help_text="The data file's own version label.")
 
     class Meta:
         ordering = ["effective_date"]

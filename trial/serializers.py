@@ -75,7 +75,7 @@ class ProtocolVersionSerializer(serializers.ModelSerializer):
         model = ProtocolVersion
         fields = [
             "id", "code", "name", "effective_date", "applies_from_sequence_number", "description",
-            "data_file", "data_sha256", "course_types", "course_sequence", "parameters", "hold_rules",
+            "data_file", "data_version", "data_sha256", "course_types", "course_sequence", "parameters", "hold_rules",
         ]  # fmt: skip
 
 

@@ -81,9 +81,10 @@ def test_healthz_checks_database(client, db):
     assert response.status_code == 200 and response.json()["status"] == "ok"
 
 
-@pytest.mark.parametrize("path", ["/", "/accounts/login/"])
-def test_pages_load_no_third_party_assets(client, nurse_a, path):
-    client.force_login(nurse_a)
+@pytest.mark.parametrize(("path", "signed_in"), [("/", True), ("/accounts/login/", False)])
+def test_pages_load_no_third_party_assets(client, nurse_a, path, signed_in):
+    if signed_in:
+        client.force_login(nurse_a)
     page = client.get(path).content.decode()
     assert "/static/vendor/bootstrap/" in page
     assert "http://" not in page.replace("http://testserver", "") and "https://" not in page
