@@ -6,7 +6,10 @@ from .choices import SignatureMeaning
 class SignatureForm(forms.Form):
     """Re-entering the password is the signature's second component (with the signed-in user name)."""
 
-    meaning = forms.ChoiceField(choices=SignatureMeaning.choices, label="Meaning of this signature")
+    meaning = forms.ChoiceField(
+        choices=[("", "Choose what your signature means…"), *SignatureMeaning.choices],
+        label="Meaning of this signature",
+    )
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         label="Your password",

@@ -1,9 +1,9 @@
 """Reads of the trial app for pages and the API."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 
 from .audit import record_history
-from .models import ProtocolVersion, Signature, Site, Trial
+from .models import CourseType, ProtocolVersion, RegimenItem, Signature, Site, Trial
 from .registry import record_type_for
 
 HIDDEN_VALUE = "(identifying data hidden)"
@@ -36,9 +36,10 @@ def trial_home(user):
 
 def protocol_overview():
     """Each protocol version with its course types, regimen items and parameters, for the protocol page."""
+    items = RegimenItem.objects.select_related("drug", "introduced_by").order_by("role", "drug__name", "code")
     return ProtocolVersion.objects.prefetch_related(
-        "course_types__regimen_items__drug",
-        "course_types__regimen_items__introduced_by",
+        Prefetch("course_types", queryset=CourseType.objects.order_by("phase", "code")),
+        Prefetch("course_types__regimen_items", queryset=items),
         "course_sequence__course_type",
         "parameters",
         "hold_rules__anchor_drug",

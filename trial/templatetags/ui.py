@@ -28,3 +28,24 @@ def bs_widget(bound_field):
     if bound_field.field.required:
         attrs["required"] = True
     return bound_field.as_widget(attrs=attrs)
+
+
+def compact_days(days):
+    """[1, 2, 3, 4, 11, 12, 13, 14] → "1–4, 11–14": course days as a nurse reads them."""
+    days = sorted(set(days))
+    parts = []
+    start = prev = None
+    for day in days:
+        if start is None:
+            start = prev = day
+        elif day == prev + 1:
+            prev = day
+        else:
+            parts.append(str(start) if start == prev else f"{start}–{prev}")
+            start = prev = day
+    if start is not None:
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+    return ", ".join(parts)
+
+
+register.filter("compact_days", compact_days)

@@ -88,3 +88,13 @@ def test_pages_load_no_third_party_assets(client, nurse_a, path, signed_in):
     page = client.get(path).content.decode()
     assert "/static/vendor/bootstrap/" in page
     assert "http://" not in page.replace("http://testserver", "") and "https://" not in page
+
+
+@pytest.mark.parametrize(
+    ("days", "text"),
+    [([1, 2, 3, 4, 11, 12, 13, 14], "1–4, 11–14"), ([3], "3"), ([2, 7], "2, 7"), ([], "")],
+)
+def test_course_days_are_shown_as_ranges(days, text):
+    from trial.templatetags.ui import compact_days
+
+    assert compact_days(days) == text
