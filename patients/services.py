@@ -12,9 +12,17 @@ SITE_NOT_YOURS = "You are not a member of this site."
 SUBJECT_ID_FORMAT = "{site_code}-{number:04d}"
 
 
-def _next_subject_id(site: Site) -> str:
-    taken = Patient.objects.filter(site=site).count()
-    return SUBJECT_ID_FORMAT.format(site_code=site.code, number=taken + 1)
+def _next_subject_id(site: Site, *, skip: int = 0) -> str:
+    """The site's next subject ID, after the highest one issued (IDs are zero-padded, so they sort)."""
+    prefix = SUBJECT_ID_FORMAT.format(site_code=site.code, number=0)[: len(site.code) + 1]
+    last = (
+        Patient.objects.filter(site=site, subject_id__startswith=prefix)
+        .order_by("-subject_id")
+        .values_list("subject_id", flat=True)
+        .first()
+    )
+    number = int(last[len(prefix) :]) if last else 0
+    return SUBJECT_ID_FORMAT.format(site_code=site.code, number=number + 1 + skip)
 
 
 @transaction.atomic
@@ -31,10 +39,10 @@ def patient_screen(
     """Open a screening record for a person at one of the actor's sites; the subject ID is assigned here."""
     if site.id not in actor.site_ids():
         raise ValidationError({"site": SITE_NOT_YOURS})
-    for _attempt in range(5):
+    for attempt in range(5):
         patient = Patient(
             site=site,
-            subject_id=_next_subject_id(site),
+            subject_id=_next_subject_id(site, skip=attempt),
             sex=sex,
             given_name=given_name,
             family_name=family_name,

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from trial.forms import SignatureForm, add_service_errors
@@ -13,6 +14,8 @@ from .choices import PatientStatus
 from .forms import PatientEditForm, PatientScreenForm
 from .models import PHI_FIELDS
 
+PATIENTS_PER_PAGE = 50
+
 
 @login_required
 @permission_required("patients.view_patient", raise_exception=True)
@@ -22,11 +25,21 @@ def patient_list(request):
         "status": request.GET.get("status", ""),
         "protocol_version": request.GET.get("version", ""),
     }
-    patients = selectors.patient_list(request.user, **filters)
+    page = Paginator(selectors.patient_list(request.user, **filters), PATIENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "patients/list.html",
-        {"patients": patients, "filters": filters, "statuses": PatientStatus.choices},
+        {
+            "patients": page.object_list,
+            "page": page,
+            "query": query.urlencode(),
+            "filters": filters,
+            "statuses": PatientStatus.choices,
+        },
     )
 
 
