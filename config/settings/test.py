@@ -16,3 +16,6 @@ STORAGES = {
 # Serve static files straight from the app folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Live-server threads must not keep connections open past a test (PostgreSQL cannot drop the test DB).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
