@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from patients.api import PatientViewSet
+from patients.api.patient import PatientViewSet
 from trial.api import ProtocolVersionViewSet, RecordHistoryView, RecordSignaturesView, SiteViewSet
 from trial.views import healthz
 

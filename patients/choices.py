@@ -4,10 +4,78 @@ from django.db import models
 class PatientStatus(models.TextChoices):
     SCREENING = "screening", "Screening"
     REGISTERED = "registered", "Registered"
-    SCREEN_FAILED = "screen_failed", "Screen failure"
+    SCREEN_FAILED = "screen_failed", "Screen failure (ineligible)"
     OFF_STUDY = "off_study", "Off study"
 
 
 class Sex(models.TextChoices):
     FEMALE = "female", "Female"
     MALE = "male", "Male"
+
+
+class YesNoUnknown(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown / not tested"
+
+
+class PosNeg(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+    UNKNOWN = "unknown", "Unknown / not tested"
+
+
+class DiseaseStatus(models.TextChoices):
+    RELAPSED = "relapsed", "Relapsed"
+    REFRACTORY = "refractory", "Refractory"
+    NEWLY_DIAGNOSED = "newly_diagnosed", "Newly diagnosed"
+    IN_REMISSION = "in_remission", "In remission"
+
+
+class Diagnosis(models.TextChoices):
+    PRE_B_ALL = "pre_b_all", "Pre-B (B-cell precursor) ALL"
+    T_ALL = "t_all", "T-cell ALL"
+    OTHER = "other", "Other"
+
+
+class KaryotypeGroup(models.TextChoices):
+    DIPLOID = "diploid", "Diploid"
+    OTHER = "other", "Other"
+    COMPLEX = "complex", "Complex"
+    KMT2A = "kmt2a", "KMT2A rearrangement"
+    LOW_HYPODIPLOIDY = "low_hypodiploidy", "Low hypodiploidy / near triploidy"
+    HIGH_HYPERDIPLOIDY = "high_hyperdiploidy", "High hyperdiploidy"
+    TETRAPLOIDY = "tetraploidy", "Tetraploidy"
+    INSUFFICIENT = "insufficient", "Insufficient metaphases / not done"
+
+
+class CRLF2Method(models.TextChoices):
+    FLOW = "flow", "Flow cytometry"
+    RNA_SEQ = "rna_seq", "RNA sequencing"
+    FISH = "fish", "FISH"
+    PCR = "pcr", "PCR"
+    OTHER = "other", "Other"
+
+
+class TP53Status(models.TextChoices):
+    NOT_TESTED = "not_tested", "Not tested"
+    WILD_TYPE = "wild_type", "Tested: no mutation"
+    MUTATED = "mutated", "Tested: mutated"
+
+
+class FrontlineRegimen(models.TextChoices):
+    HYPER_CVAD = "hyper_cvad", "Hyper-CVAD based"
+    PEDIATRIC = "pediatric", "Pediatric-inspired"
+    INOTUZUMAB_BASED = "inotuzumab_based", "Inotuzumab-containing"
+    BLINATUMOMAB_BASED = "blinatumomab_based", "Blinatumomab-containing"
+    OTHER = "other", "Other"
+
+
+class SalvageStatus(models.TextChoices):
+    """Derived from first-remission duration and prior salvage lines; never typed."""
+
+    S1_PRIMARY_REFRACTORY = "s1_primary_refractory", "Salvage 1, primary refractory"
+    S1_CRD1_SHORT = "s1_crd1_lt_12", "Salvage 1, first remission < 12 months"
+    S1_CRD1_LONG = "s1_crd1_ge_12", "Salvage 1, first remission ≥ 12 months"
+    S2 = "s2", "Salvage 2"
+    S3_PLUS = "s3_plus", "Salvage ≥ 3"

@@ -76,3 +76,27 @@ class SignatureMeaning(models.TextChoices):
 class SignatureStatus(models.TextChoices):
     VALID = "valid", "Valid"
     VOID = "void", "Void (record changed after signing)"
+
+
+class VersionAssignmentRule(models.TextChoices):
+    """How a registration is matched to a protocol version."""
+
+    BASE = "base", "Base version (applies unless a later version matches)"
+    SEQUENCE = "sequence", "From a patient sequence number on"
+    DATE = "date", "From the effective date on (registration date)"
+    SEQUENCE_OR_DATE = "sequence_or_date", "From a sequence number or the effective date, whichever comes first"
+
+
+class CriterionKind(models.TextChoices):
+    INCLUSION = "inclusion", "Inclusion"
+    EXCLUSION = "exclusion", "Exclusion"
+
+
+class Comparator(models.TextChoices):
+    LE = "<=", "at most"
+    LT = "<", "below"
+    GE = ">=", "at least"
+    GT = ">", "above"
+    EQ = "==", "equal to"
+    IN = "in", "one of"
+    PRESENT = "present", "recorded"

@@ -16,7 +16,9 @@ from simple_history.models import HistoricalRecords
 
 from .auditing import AppendOnlyHistory, AuditedModel, AuditedQuerySet
 from .choices import (
+    Comparator,
     CoursePhase,
+    CriterionKind,
     DataSource,
     DoseLevel,
     DoseUnit,
@@ -25,6 +27,7 @@ from .choices import (
     Route,
     SignatureMeaning,
     SignatureStatus,
+    VersionAssignmentRule,
 )
 
 
@@ -124,6 +127,9 @@ class ProtocolVersion(AuditedModel):
         ProtocolAmendment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     description = models.TextField(blank=True)
+    assignment_rule = models.CharField(
+        max_length=20, choices=VersionAssignmentRule.choices, default=VersionAssignmentRule.BASE
+    )
     data_file = models.CharField(max_length=200, help_text="Versioned data file the regimen was loaded from.")
     data_sha256 = models.CharField(max_length=64, help_text="Checksum of the data file at the last load.")
     data_version = models.CharField(max_length=30, help_text="The data file's own version label.")
@@ -320,6 +326,36 @@ class DrugHoldRule(AuditedModel):
 
     def __str__(self):
         return self.description or self.code
+
+
+class EligibilityCriterion(AuditedModel):
+    """One inclusion or exclusion criterion of a protocol version, as a rule over one recorded value.
+
+    The rule is what must hold for the patient to be eligible: ``<variable> <comparator> <threshold>``
+    (e.g. ``bilirubin_mg_dl <= 1.95``; for the exclusion "active uncontrolled infection" it is
+    ``uncontrolled_infection == false``). Categorical thresholds go in ``allowed_values``.
+    """
+
+    protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.CASCADE, related_name="eligibility_criteria")
+    code = models.SlugField(max_length=80)
+    kind = models.CharField(max_length=10, choices=CriterionKind.choices)
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=300, help_text="The criterion as the protocol words it.")
+    variable = models.CharField(max_length=60, help_text="The recorded value the rule reads.")
+    comparator = models.CharField(max_length=8, choices=Comparator.choices)
+    threshold = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    allowed_values = models.JSONField(default=list, blank=True, help_text="For == / in on categorical values.")
+    unit = models.CharField(max_length=30, blank=True)
+    source = models.CharField(max_length=20, choices=DataSource.choices, default=DataSource.PAPER)
+
+    class Meta:
+        ordering = ["protocol_version", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol_version", "code"], name="criterion_code_unique_per_version")
+        ]
+
+    def __str__(self):
+        return self.text
 
 
 class SignatureQuerySet(AuditedQuerySet):

@@ -3,7 +3,7 @@ from django import forms
 from trial.forms import ReasonForChangeMixin
 from trial.models import Site
 
-from .choices import Sex
+from ..choices import Sex
 
 
 class PatientScreenForm(forms.Form):

@@ -3,7 +3,7 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from .models import PHI_FIELDS, Patient
+from ..models import PHI_FIELDS, Patient
 
 
 def patient_list(user, *, search: str = "", status: str = "", protocol_version: str = ""):

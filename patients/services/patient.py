@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from trial.audit import audited_create, audited_update
 from trial.models import Site
 
-from .models import Patient
+from ..models import Patient
 
 SITE_NOT_YOURS = "You are not a member of this site."
 SUBJECT_ID_FORMAT = "{site_code}-{number:04d}"

@@ -8,9 +8,9 @@ from rest_framework.reverse import reverse
 
 from trial.models import Site
 
-from . import selectors, services
-from .choices import PatientStatus, Sex
-from .models import PHI_FIELDS, Patient
+from .. import selectors, services
+from ..choices import PatientStatus, Sex
+from ..models import PHI_FIELDS, Patient
 
 PHI_INPUT_REFUSED = "Your role may not enter identifying data."
 

@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from trial.forms import SignatureForm, add_service_errors
 from trial.selectors import signatures_for, sites_for_user
 
-from . import selectors, services
-from .choices import PatientStatus
-from .forms import PatientEditForm, PatientScreenForm
-from .models import PHI_FIELDS
+from .. import selectors, services
+from ..choices import PatientStatus
+from ..forms import PatientEditForm, PatientScreenForm
+from ..models import PHI_FIELDS
 
 PATIENTS_PER_PAGE = 50
 

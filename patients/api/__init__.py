@@ -1,0 +1,1 @@
+"""REST API of the patients app, one module per area."""
