@@ -5,6 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from patients.api.baseline import BaselineViewSet
+from patients.api.eligibility import EligibilityAssessmentViewSet
 from patients.api.patient import PatientViewSet
 from trial.api import ProtocolVersionViewSet, RecordHistoryView, RecordSignaturesView, SiteViewSet
 from trial.views import healthz
@@ -13,6 +15,8 @@ router = DefaultRouter()
 router.register("protocol-versions", ProtocolVersionViewSet, basename="protocol-version")
 router.register("sites", SiteViewSet, basename="site")
 router.register("patients", PatientViewSet, basename="patient")
+router.register("eligibility-assessments", EligibilityAssessmentViewSet, basename="eligibility-assessment")
+router.register("baselines", BaselineViewSet, basename="baseline")
 
 api_v1 = [
     path("", include(router.urls)),

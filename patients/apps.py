@@ -13,3 +13,16 @@ class PatientsConfig(AppConfig):
         from .selectors import patient_get, phi_hidden_fields
 
         registry.register(Patient, patient_get, phi_hidden_fields)
+
+        from .models import Baseline
+        from .selectors.baseline import baseline_get_by_id
+
+        registry.register(Baseline, baseline_get_by_id)
+
+        from trial.protocol_loader import eligibility_variables_register
+
+        from .models import EligibilityAssessment
+        from .selectors.eligibility import assessment_get_by_id, eligibility_variables
+
+        registry.register(EligibilityAssessment, assessment_get_by_id)
+        eligibility_variables_register(eligibility_variables())

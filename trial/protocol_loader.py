@@ -1,9 +1,14 @@
 """Load a trial's protocol from its versioned data files (YAML) into the protocol models.
 
 A trial's directory holds ``trial.yaml`` (the trial, its drug dictionary, its amendments and the
-list of protocol-version files) and one YAML file per protocol version (course types, planned
-course sequence, regimen items, drug-hold rules and parameters); see the comments at the top of
-those files for how they are written.
+list of protocol-version files) and one YAML file per protocol version (how patients are assigned
+to it, eligibility criteria, course types, planned course sequence, regimen items, drug-hold rules
+and parameters); see the comments at the top of those files for how they are written.
+
+Eligibility criteria read values that a higher app records (patients). That app declares those
+values with :func:`eligibility_variables_register` when it starts, so the loader can refuse a
+criterion naming an unknown value, comparing a category with a number, or allowing a category
+value that does not exist, without this app importing the higher one.
 
 :func:`protocol_load` reads and validates every file before it writes anything; an error names
 the file and the item. It then upserts each row by its natural key inside one transaction,
@@ -27,12 +32,24 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from .audit import audited_create, audited_delete, audited_update, changed_fields
-from .choices import CoursePhase, DataSource, DoseLevel, DoseUnit, Frequency, RegimenRole, Route
+from .choices import (
+    Comparator,
+    CoursePhase,
+    CriterionKind,
+    DataSource,
+    DoseLevel,
+    DoseUnit,
+    Frequency,
+    RegimenRole,
+    Route,
+    VersionAssignmentRule,
+)
 from .models import (
     CourseSequenceStep,
     CourseType,
     Drug,
     DrugHoldRule,
+    EligibilityCriterion,
     ProtocolAmendment,
     ProtocolParameter,
     ProtocolVersion,
@@ -69,6 +86,16 @@ COURSE_TYPE_UNUSED = "course type {code!r} is not used in course_sequence"
 BAD_CONDITION = "condition must read '<patient value> <comparator> <number>' ({comparators}), got {value!r}"
 BAD_DAYS = "days must be a list of course days or ranges such as '1-4, 11-14', got {value!r}"
 CANNOT_DELETE = "is no longer in the data file but cannot be removed: other records still refer to it ({refs})"
+RULE_NEEDS_SEQUENCE_NUMBER = "assignment_rule {rule} needs applies_from_sequence_number"
+BASE_VERSION_COUNT = "exactly one protocol version must have assignment_rule base, got {count}{codes}"
+CRITERION_NEEDS_THRESHOLD = "comparator {comparator} needs a threshold"
+CRITERION_TAKES_NO_THRESHOLD = "comparator {comparator} takes no threshold"
+CRITERION_NEEDS_VALUES = "comparator {comparator} needs allowed_values"
+CRITERION_TAKES_NO_VALUES = "comparator {comparator} takes no allowed_values"
+CRITERION_ONE_VALUE = "comparator == takes exactly one allowed value, got {count} (use 'in' for several)"
+UNKNOWN_VARIABLE = "unknown variable {name!r} (expected one of: {allowed})"
+VARIABLE_NOT_NUMBER = "variable {name!r} is not a number, so it cannot be compared with {comparator}"
+VALUE_NOT_OF_VARIABLE = "{value!r} is not a value of {name!r} (expected one of: {allowed})"
 
 CONDITION_COMPARATORS = ("<=", ">=", "==", "<", ">")
 _CONDITION = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -96,6 +123,7 @@ LOAD_ORDER = (
     ProtocolParameter,
     RegimenItem,
     DrugHoldRule,
+    EligibilityCriterion,
 )
 
 
@@ -105,6 +133,42 @@ class ProtocolDataError(Exception):
     def __init__(self, errors: list[str]):
         self.errors = list(errors)
         super().__init__("Protocol data not loaded:\n" + "\n".join(f"  {e}" for e in self.errors))
+
+
+# --------------------------------------------------------------------------------------------
+# Values eligibility criteria may read
+# --------------------------------------------------------------------------------------------
+
+NUMBER, CHOICE, BOOLEAN, DATE = "number", "choice", "boolean", "date"
+
+
+@dataclass(frozen=True)
+class EligibilityVariable:
+    """A value recorded for eligibility that a criterion may read, and what it can hold.
+
+    ``kind`` is number, choice (one of ``choices``), boolean or date.
+    """
+
+    name: str
+    kind: str
+    choices: tuple = ()
+
+
+_eligibility_variables: dict[str, EligibilityVariable] = {}
+
+
+def eligibility_variables_register(variables) -> None:
+    """Declare the values criteria may read (called by the app that records them, in ``ready()``).
+
+    Until something is registered the loader checks criteria only for their own consistency.
+    """
+    for variable in variables:
+        _eligibility_variables[variable.name] = variable
+
+
+def registered_eligibility_variables() -> dict[str, EligibilityVariable]:
+    """The values criteria may read, as declared so far (name → variable)."""
+    return dict(_eligibility_variables)
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,6 +426,17 @@ def _list(value):
     return value
 
 
+def _scalars(value):
+    """A list of plain values (text, whole numbers, true/false), as criteria compare them."""
+    values = _list(value)
+    for item in values:
+        if not isinstance(item, str | int):  # bool is an int
+            raise _Invalid(f"must be a list of text, whole numbers or true/false, got {item!r}")
+    if len(set(map(repr, values))) != len(values):
+        raise _Invalid(f"lists a value twice: {value!r}")
+    return values
+
+
 _REQUIRED = object()
 
 
@@ -441,6 +516,7 @@ VERSION_FILE_SPEC = {
     "regimen": (lambda v: v, _REQUIRED),
     "hold_rules": (_list, list),
     "parameters": (_list, list),
+    "eligibility_criteria": (_list, _REQUIRED),
 }
 VERSION_SPEC = {
     "code": (_slug, _REQUIRED),
@@ -448,6 +524,7 @@ VERSION_SPEC = {
     "effective_date": (_date, _REQUIRED),
     "applies_from_sequence_number": (_optional(_integer(1)), None),
     "created_by_amendment": (_optional(_slug), None),
+    "assignment_rule": (_choice(VersionAssignmentRule), _REQUIRED),
     "description": (_text, ""),
 }
 COURSE_TYPE_SPEC = {
@@ -502,6 +579,18 @@ HOLD_RULE_SPEC = {
     "days_after": (_integer(0), _REQUIRED),
     "description": (_text, ""),
 }
+CRITERION_SPEC = {
+    "code": (_slug, _REQUIRED),
+    "kind": (_choice(CriterionKind), _REQUIRED),
+    "order": (_integer(0), _REQUIRED),
+    "text": (_required_text, _REQUIRED),
+    "variable": (_slug, _REQUIRED),
+    "comparator": (_choice(Comparator), _REQUIRED),
+    "threshold": (_optional(_decimal(4)), None),
+    "allowed_values": (_scalars, list),
+    "unit": (_text, ""),
+    "source": (_choice(DataSource), DataSource.PAPER),
+}
 PARAMETER_SPEC = {
     "key": (_slug, _REQUIRED),
     "value": (_decimal(4), _REQUIRED),
@@ -525,6 +614,7 @@ class _VersionData:
     regimen: list[dict]  # each with "course_type" (code)
     hold_rules: list[dict]
     parameters: list[dict]
+    criteria: list[dict]
 
 
 @dataclass
@@ -606,6 +696,10 @@ def _read_trial(directory: Path, errors: _Errors) -> _TrialData | None:
             continue
         seen_codes.add(code)
         versions.append(version)
+    base = [v.version["code"] for v in versions if v.version["assignment_rule"] == VersionAssignmentRule.BASE]
+    if versions and len(base) != 1:
+        codes = f" ({', '.join(base)})" if base else ""
+        errors.add(name, "versions", BASE_VERSION_COUNT.format(count=len(base), codes=codes))
     if trial is None:
         return None
     return _TrialData(file, trial, drugs, amendments, versions)
@@ -625,6 +719,16 @@ def _read_version(directory, filename, errors, drug_codes, drug_classes, amendme
     version = _fields(errors, name, "version", top["version"], VERSION_SPEC)
     if version and version["created_by_amendment"] and version["created_by_amendment"] not in amendment_codes:
         errors.add(name, "version", UNKNOWN_AMENDMENT.format(code=version["created_by_amendment"]))
+    if (
+        version
+        and version["assignment_rule"] in (VersionAssignmentRule.SEQUENCE, VersionAssignmentRule.SEQUENCE_OR_DATE)
+        and version["applies_from_sequence_number"] is None
+    ):
+        errors.add(name, "version", RULE_NEEDS_SEQUENCE_NUMBER.format(rule=version["assignment_rule"]))
+
+    criteria = _parse_list(errors, name, top["eligibility_criteria"], CRITERION_SPEC, "eligibility criterion")
+    for criterion in criteria:
+        _check_criterion(errors, name, criterion)
 
     course_types = _parse_list(errors, name, top["course_types"], COURSE_TYPE_SPEC, "course type")
     types_by_code = {ct["code"]: ct for ct in course_types}
@@ -677,7 +781,50 @@ def _read_version(directory, filename, errors, drug_codes, drug_classes, amendme
 
     if version is None or len(errors.messages) > before:
         return None
-    return _VersionData(file, version, course_types, sequence, regimen, hold_rules, parameters)
+    return _VersionData(file, version, course_types, sequence, regimen, hold_rules, parameters, criteria)
+
+
+def _check_criterion(errors, file, criterion):
+    """Cross-field checks of one eligibility criterion, and against the values it may read."""
+    where = f"eligibility criterion {criterion['code']}"
+    comparator, threshold, values = criterion["comparator"], criterion["threshold"], criterion["allowed_values"]
+
+    def bad(message):
+        errors.add(file, where, message)
+
+    numeric = comparator in (Comparator.LE, Comparator.LT, Comparator.GE, Comparator.GT)
+    categorical = comparator in (Comparator.EQ, Comparator.IN)
+    if numeric and threshold is None:
+        bad(CRITERION_NEEDS_THRESHOLD.format(comparator=comparator))
+    if not numeric and threshold is not None:
+        bad(CRITERION_TAKES_NO_THRESHOLD.format(comparator=comparator))
+    if categorical and not values:
+        bad(CRITERION_NEEDS_VALUES.format(comparator=comparator))
+    if not categorical and values:
+        bad(CRITERION_TAKES_NO_VALUES.format(comparator=comparator))
+    if comparator == Comparator.EQ and len(values) > 1:
+        bad(CRITERION_ONE_VALUE.format(count=len(values)))
+
+    known = _eligibility_variables
+    if not known:
+        return
+    variable = known.get(criterion["variable"])
+    if variable is None:
+        bad(UNKNOWN_VARIABLE.format(name=criterion["variable"], allowed=", ".join(sorted(known))))
+        return
+    if numeric and variable.kind != NUMBER:
+        bad(VARIABLE_NOT_NUMBER.format(name=variable.name, comparator=comparator))
+    if categorical:
+        if variable.kind == BOOLEAN:
+            allowed = (True, False)
+        elif variable.kind == CHOICE:
+            allowed = variable.choices
+        else:
+            allowed = None  # numbers and dates compared for equality: any value of the right type
+        for value in values:
+            if allowed is not None and not any(value is a or (type(value) is type(a) and value == a) for a in allowed):
+                shown = ", ".join("true" if a is True else "false" if a is False else str(a) for a in allowed)
+                bad(VALUE_NOT_OF_VARIABLE.format(value=value, name=variable.name, allowed=shown))
 
 
 def _check_regimen_item(errors, file, type_code, item, course_type, placements, drug_codes, amendment_codes):
@@ -872,6 +1019,9 @@ def _write(data: _TrialData, writer: _Writer):
     rules_existing = {
         (r.protocol_version_id, r.code): r for r in DrugHoldRule.objects.filter(protocol_version__trial=trial)
     }
+    criteria_existing = {
+        (c.protocol_version_id, c.code): c for c in EligibilityCriterion.objects.filter(protocol_version__trial=trial)
+    }
 
     file_of_version: dict[int, LoadedFile] = {}
     for vdata in data.versions:
@@ -948,6 +1098,15 @@ def _write(data: _TrialData, writer: _Writer):
                 vfile,
                 f"hold rule {vcode}/{rule['code']}",
             )
+        for criterion in vdata.criteria:
+            writer.upsert(
+                EligibilityCriterion,
+                criteria_existing,
+                (version.pk, criterion["code"]),
+                {"protocol_version": version, **criterion},
+                vfile,
+                f"eligibility criterion {vcode}/{criterion['code']}",
+            )
 
     # What is left in the "existing" maps is no longer in the files.
     def file_for(row):
@@ -979,4 +1138,10 @@ def _write(data: _TrialData, writer: _Writer):
         child_label("regimen item", lambda r: r.course_type.code, lambda r: r.code),
     )
     writer.mark_stale(DrugHoldRule, rules_existing.values(), file_for, child_label("hold rule", lambda r: r.code))
+    writer.mark_stale(
+        EligibilityCriterion,
+        criteria_existing.values(),
+        file_for,
+        child_label("eligibility criterion", lambda r: r.code),
+    )
     writer.delete_stale()

@@ -9,6 +9,23 @@ from .choices import Role
 
 VIEW_CLINICAL = [
     "patients.view_patient",
+    "patients.view_consent",
+    "patients.view_eligibilityassessment",
+    "patients.view_baseline",
+]
+ENTER_CLINICAL = [
+    "patients.add_patient",
+    "patients.change_patient",
+    "patients.add_consent",
+    "patients.add_eligibilityassessment",
+    "patients.change_eligibilityassessment",
+    "patients.add_baseline",
+    "patients.change_baseline",
+]
+CORRECT_CLINICAL = [
+    "patients.change_patient",
+    "patients.change_eligibilityassessment",
+    "patients.change_baseline",
 ]
 VIEW_PROTOCOL = [
     "trial.view_trial",
@@ -22,6 +39,7 @@ VIEW_PROTOCOL = [
     "trial.view_drug",
     "trial.view_drugholdrule",
     "trial.view_signature",
+    "trial.view_eligibilitycriterion",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -30,20 +48,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + [
         "trial.view_phi",
         "trial.view_audit_trail",
-        "patients.add_patient",
-        "patients.change_patient",
-    ],
+    ]
+    + ENTER_CLINICAL,
     Role.INVESTIGATOR: VIEW_PROTOCOL
     + VIEW_CLINICAL
     + [
         "trial.view_phi",
         "trial.view_audit_trail",
         "trial.sign_records",
-        "patients.add_patient",
-        "patients.change_patient",
-    ],
+    ]
+    + ENTER_CLINICAL,
     Role.MONITOR: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_phi", "trial.view_audit_trail"],
-    Role.DATA_MANAGER: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_audit_trail", "patients.change_patient"],
+    Role.DATA_MANAGER: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_audit_trail"] + CORRECT_CLINICAL,
     Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL,
     Role.ADMINISTRATOR: VIEW_PROTOCOL
     + [

@@ -3,14 +3,17 @@
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from trial.models import Site
+from trial.models import ProtocolVersion, Site
+from trial.services import NOT_ALLOWED_TO_SIGN
 
 from .. import selectors, services
 from ..choices import PatientStatus, Sex
-from ..models import PHI_FIELDS, Patient
+from ..models import PHI_FIELDS, Consent, Patient
+from ..services import registration
 
 PHI_INPUT_REFUSED = "Your role may not enter identifying data."
 
@@ -26,7 +29,8 @@ class PatientSerializer(serializers.ModelSerializer):
         model = Patient
         fields = [
             "id", "subject_id", "site", "sequence_number", "status", "protocol_version",
-            "registration_date", "sex", *PHI_FIELDS, "history_url", "created_at", "updated_at",
+            "registration_date", "registered_with_waiver", "sex",
+            *PHI_FIELDS, "history_url", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -60,6 +64,76 @@ class PatientUpdateSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Reason for change")
 
 
+class ConsentSerializer(serializers.ModelSerializer):
+    obtained_by = serializers.CharField(source="obtained_by.signature_name", read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = ["id", "consent_date", "form_version", "obtained_by", "notes", "created_at"]
+        read_only_fields = ["id", "obtained_by", "created_at"]
+
+
+class RegisterSerializer(serializers.Serializer):
+    registration_date = serializers.DateField()
+
+
+class ScreenFailSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class ProtocolVersionCorrectionSerializer(serializers.Serializer):
+    protocol_version = serializers.SlugRelatedField(slug_field="code", queryset=ProtocolVersion.objects.all())
+    reason = serializers.CharField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class PatientRegistrationActions:
+    """Registration steps as actions on /api/v1/patients/{id}/…"""
+
+    def _act(self, request, payload_class, service, status_code=status.HTTP_200_OK):
+        patient = self.get_object()
+        payload = payload_class(data=request.data)
+        payload.is_valid(raise_exception=True)
+        patient = service(actor=request.user, patient=patient, **payload.validated_data)
+        return self._respond(patient, status_code)
+
+    @extend_schema(request=RegisterSerializer, responses={200: PatientSerializer})
+    @action(detail=True, methods=["post"])
+    def register(self, request, pk=None):
+        """Register the patient (sequence number and protocol version assigned); refused with per-criterion reasons."""
+        return self._act(request, RegisterSerializer, registration.patient_register)
+
+    @extend_schema(request=ScreenFailSerializer, responses={200: PatientSerializer})
+    @action(detail=True, methods=["post"], url_path="screen-fail")
+    def screen_fail(self, request, pk=None):
+        """Close the screening record: the patient will not be registered."""
+        return self._act(request, ScreenFailSerializer, registration.patient_screen_fail)
+
+    @extend_schema(request=ProtocolVersionCorrectionSerializer, responses={200: PatientSerializer})
+    @action(detail=True, methods=["post"], url_path="protocol-version-correction")
+    def protocol_version_correction(self, request, pk=None):
+        """An investigator's signed correction of the patient's protocol version (re-enter password)."""
+        if not request.user.has_perm("trial.sign_records"):
+            self.permission_denied(request, message=NOT_ALLOWED_TO_SIGN)
+        return self._act(request, ProtocolVersionCorrectionSerializer, registration.patient_protocol_version_correct)
+
+    @extend_schema(methods=["get"], responses=ConsentSerializer(many=True))
+    @extend_schema(methods=["post"], request=ConsentSerializer, responses={201: ConsentSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def consents(self, request, pk=None):
+        """Consents the patient signed; POST records one (obtained by the caller)."""
+        patient = self.get_object()
+        if request.method == "POST":
+            if not request.user.has_perm("patients.add_consent"):
+                self.permission_denied(request)
+            payload = ConsentSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            consent = registration.consent_record(actor=request.user, patient=patient, **payload.validated_data)
+            return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+        consents = patient.consents.select_related("obtained_by")
+        return Response(ConsentSerializer(consents, many=True).data)
+
+
 class PatientFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=PatientStatus.choices)
     protocol_version = filters.CharFilter(field_name="protocol_version__code")
@@ -72,6 +146,7 @@ class PatientFilter(filters.FilterSet):
 
 
 class PatientViewSet(
+    PatientRegistrationActions,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

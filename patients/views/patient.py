@@ -7,12 +7,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from trial.forms import SignatureForm, add_service_errors
+from trial.models import ProtocolVersion
 from trial.selectors import signatures_for, sites_for_user
 
 from .. import selectors, services
 from ..choices import PatientStatus
 from ..forms import PatientEditForm, PatientScreenForm
 from ..models import PHI_FIELDS
+from ..selectors.baseline import baseline_summary
+from ..selectors.eligibility import eligibility_summary, latest_assessment
 
 PATIENTS_PER_PAGE = 50
 
@@ -39,6 +42,7 @@ def patient_list(request):
             "query": query.urlencode(),
             "filters": filters,
             "statuses": PatientStatus.choices,
+            "versions": ProtocolVersion.objects.order_by("effective_date"),
         },
     )
 
@@ -47,11 +51,16 @@ def patient_list(request):
 @permission_required("patients.view_patient", raise_exception=True)
 def patient_detail(request, pk):
     patient = selectors.patient_get(request.user, pk)
+    assessment = latest_assessment(patient)
     return render(
         request,
         "patients/detail.html",
         {
             "patient": patient,
+            "consents": patient.consents.select_related("obtained_by"),
+            "assessment": assessment,
+            "eligibility": eligibility_summary(assessment) if assessment else None,
+            "baseline": baseline_summary(patient),
             "signatures": signatures_for(patient),
             "sign_form": SignatureForm(),
             "record_label": patient._meta.label_lower,

@@ -20,6 +20,7 @@ from trial.models import (
     CourseType,
     Drug,
     DrugHoldRule,
+    EligibilityCriterion,
     ProtocolAmendment,
     ProtocolParameter,
     ProtocolVersion,
@@ -48,6 +49,7 @@ PROTOCOL_MODELS = (
     ProtocolParameter,
     RegimenItem,
     DrugHoldRule,
+    EligibilityCriterion,
 )
 AFTER_URSODIOL = date(2016, 3, 1)  # a course start after the September 2015 amendment
 NO_CNS_CD20_POSITIVE = {"cd20_percent": 30, "cns_disease_active": 0}
@@ -253,6 +255,7 @@ def test_loading_twice_creates_no_duplicates_and_no_history(actor, data_copy):
     assert {name: c.created for name, c in first.counts.items()} == created
     assert created["Trial"] == 1 and created["ProtocolVersion"] == 2 and created["Drug"] == 22
     assert created["CourseSequenceStep"] == 44 + 24
+    assert created["EligibilityCriterion"] == 2 * len(EXPECTED_CRITERIA)
     assert history_after_first == history + sum(created.values())
     assert not second.changed
     assert second.total("unchanged") == sum(created.values())
@@ -570,10 +573,6 @@ def test_azoles_are_held_around_vincristine_in_both_versions(loaded):
         ("ae_reporting_window_months", "2"),
         ("sos_reporting_window_months", "24"),
         ("early_death_days", "28"),
-        ("eligibility_bilirubin_max_mg_dl", "1.95"),
-        ("eligibility_ejection_fraction_above_percent", "50"),
-        ("eligibility_creatinine_max_mg_dl", "2.0"),
-        ("eligibility_ecog_max", "3"),
         ("cr_bone_marrow_blasts_max_percent", "5"),
         ("cr_neutrophils_above_1e9_per_l", "1.0"),
         ("cr_platelets_above_1e9_per_l", "100"),
@@ -601,4 +600,148 @@ def test_defaults_not_in_the_paper_are_marked(loaded):
     assert not_in_paper == {("rituximab", "IV"), ("cytarabine", "IT")}
     assert ProtocolParameter.objects.get(protocol_version__code="original", key="sos_bilirubin_min_mg_dl").source == (
         "not_in_paper"
+    )
+
+
+# --- Eligibility (PROTOCOL.md §2) and version assignment (§1), by hand -----------------------
+
+# code → (kind, variable, comparator, threshold, allowed values, unit): what must hold to be eligible.
+EXPECTED_CRITERIA = {
+    # Inclusion: R-R pre-B ALL, Ph-negative, CD22-positive; ECOG ≤ 3; EF > 50%; bilirubin ≤ 1.95 mg/dL;
+    # creatinine ≤ 2.0 mg/dL; signed informed consent before any study procedure.
+    "pre-b-all": ("inclusion", "diagnosis", "==", None, ["pre_b_all"], ""),
+    "relapsed-refractory": ("inclusion", "disease_status", "in", None, ["relapsed", "refractory"], ""),
+    "ph-negative": ("inclusion", "ph_status", "==", None, ["negative"], ""),
+    "cd22-positive": ("inclusion", "cd22_status", "==", None, ["positive"], ""),
+    "ecog": ("inclusion", "ecog", "<=", Decimal("3"), [], ""),
+    "ejection-fraction": ("inclusion", "ejection_fraction_percent", ">", Decimal("50"), [], "%"),
+    "bilirubin": ("inclusion", "bilirubin_mg_dl", "<=", Decimal("1.95"), [], "mg/dL"),
+    "creatinine": ("inclusion", "creatinine_mg_dl", "<=", Decimal("2.0"), [], "mg/dL"),
+    "informed-consent": ("inclusion", "consent_date", "present", None, [], ""),
+    # Exclusion: active infection not controlled by antibiotics; NYHA 3–4; second active malignancy.
+    "uncontrolled-infection": ("exclusion", "uncontrolled_infection", "==", None, [False], ""),
+    "nyha-heart-failure": ("exclusion", "nyha_class", "<=", Decimal("2"), [], ""),
+    "second-malignancy": ("exclusion", "second_active_malignancy", "==", None, [False], ""),
+}
+
+
+def criteria_of(version_code):
+    return {
+        c.code: (c.kind, c.variable, c.comparator, c.threshold, c.allowed_values, c.unit)
+        for c in EligibilityCriterion.objects.filter(protocol_version__code=version_code)
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("version_code", ["original", "amended-2017"])
+def test_eligibility_criteria_match_the_protocol(loaded, version_code):
+    assert criteria_of(version_code) == EXPECTED_CRITERIA
+    ordered = EligibilityCriterion.objects.filter(protocol_version__code=version_code)
+    kinds = [c.kind for c in ordered]
+    assert kinds == sorted(kinds, key=lambda k: k != "inclusion"), "inclusion criteria are listed first"
+    assert all(c.source == "paper" and c.text for c in ordered)
+
+
+@pytest.mark.django_db
+def test_eligibility_boundaries_as_loaded(loaded):
+    from patients.eligibility import MET, NOT_MET, CriterionSpec, evaluate_criterion
+
+    def status(code, value):
+        criterion = EligibilityCriterion.objects.get(protocol_version__code="original", code=code)
+        return evaluate_criterion(CriterionSpec.from_model(criterion), value).status
+
+    assert (status("bilirubin", Decimal("1.95")), status("bilirubin", Decimal("1.96"))) == (MET, NOT_MET)
+    assert (status("ejection-fraction", Decimal("50")), status("ejection-fraction", Decimal("50.1"))) == (NOT_MET, MET)
+    assert (status("creatinine", Decimal("2.0")), status("creatinine", Decimal("2.01"))) == (MET, NOT_MET)
+    assert (status("ecog", 3), status("ecog", 4)) == (MET, NOT_MET)
+    assert (status("nyha-heart-failure", 2), status("nyha-heart-failure", 3)) == (MET, NOT_MET)
+
+
+@pytest.mark.django_db
+def test_versions_carry_their_assignment_rule(loaded):
+    assert version("original").assignment_rule == "base"
+    assert version("amended-2017").assignment_rule == "sequence_or_date"
+
+
+@pytest.mark.django_db
+def test_changed_threshold_is_updated_and_removed_criterion_deleted_with_audit(loaded, actor, data_copy):
+    path = data_copy / "amended-2017.yaml"
+    edit(path, "    threshold: 1.95\n", "    threshold: 1.5\n")
+    data = yaml.safe_load(path.read_text())
+    data["eligibility_criteria"] = [c for c in data["eligibility_criteria"] if c["code"] != "second-malignancy"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    gone = EligibilityCriterion.objects.get(protocol_version__code="amended-2017", code="second-malignancy")
+
+    report = protocol_load(actor=actor, directory=data_copy)
+
+    counts = report.counts["EligibilityCriterion"]
+    assert (counts.created, counts.updated, counts.deleted) == (0, 1, 1)
+    bilirubin = EligibilityCriterion.objects.get(protocol_version__code="amended-2017", code="bilirubin")
+    assert bilirubin.threshold == Decimal("1.5")
+    assert bilirubin.history.latest("history_id").history_change_reason.startswith("Protocol data reload:")
+    assert not EligibilityCriterion.objects.filter(pk=gone.pk).exists()
+    assert EligibilityCriterion.history.filter(id=gone.pk).latest("history_id").history_type == "-"
+    assert criteria_of("original") == EXPECTED_CRITERIA  # the other version is untouched
+    assert not protocol_load(actor=actor, directory=data_copy).changed  # and a second load changes nothing
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "    variable: bilirubin_mg_dl\n",
+            "    variable: bilirubin\n",
+            "eligibility criterion bilirubin: unknown variable 'bilirubin'",
+        ),
+        (
+            "    allowed_values: [negative]\n",
+            "    allowed_values: [negativ]\n",
+            "eligibility criterion ph-negative: 'negativ' is not a value of 'ph_status'",
+        ),
+        (
+            "    threshold: 1.95\n",
+            "",
+            "eligibility criterion bilirubin: comparator <= needs a threshold",
+        ),
+        (
+            '    variable: ph_status\n    comparator: "=="\n',
+            '    variable: ph_status\n    comparator: "<="\n',
+            "eligibility criterion ph-negative: variable 'ph_status' is not a number",
+        ),
+        (
+            "    allowed_values: [relapsed, refractory]\n",
+            "    allowed_values: []\n",
+            "eligibility criterion relapsed-refractory: comparator in needs allowed_values",
+        ),
+        (
+            "  assignment_rule: sequence_or_date\n",
+            "  assignment_rule: by_moon_phase\n",
+            "version: assignment_rule: must be one of",
+        ),
+        (
+            "  applies_from_sequence_number: 68\n",
+            "  applies_from_sequence_number: null\n",
+            "version: assignment_rule sequence_or_date needs applies_from_sequence_number",
+        ),
+    ],
+)
+def test_invalid_criterion_or_assignment_rule_is_refused(loaded, actor, data_copy, old, new, message):
+    edit(data_copy / "amended-2017.yaml", old, new)
+    counts, history = row_counts(), history_count()
+
+    with pytest.raises(ProtocolDataError) as exc:
+        protocol_load(actor=actor, directory=data_copy)
+
+    assert any(e.startswith(f"NCT01371630/amended-2017.yaml: {message}") for e in exc.value.errors), exc.value.errors
+    assert row_counts() == counts and history_count() == history
+
+
+@pytest.mark.django_db
+def test_two_base_versions_are_refused(actor, data_copy):
+    edit(data_copy / "amended-2017.yaml", "  assignment_rule: sequence_or_date\n", "  assignment_rule: base\n")
+    with pytest.raises(ProtocolDataError) as exc:
+        protocol_load(actor=actor, directory=data_copy)
+    assert "NCT01371630/trial.yaml: versions: exactly one protocol version must have assignment_rule base, got 2" in (
+        str(exc.value)
     )

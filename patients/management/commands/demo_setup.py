@@ -1,33 +1,82 @@
-"""Create demo sites, one user of every role at each, and a few screening patients. Safe to run twice."""
+"""Create demo sites, one user of every role at each, and example patients. Safe to run twice.
+
+Patients are entered through the services, as a nurse would: screened only, registered (eligible,
+with baseline), ineligible (screen failure), and one registered under an investigator's waiver.
+"""
+
+from datetime import date
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from patients.models import Patient
 from patients.services import patient_screen
+from patients.services.baseline import baseline_record
+from patients.services.eligibility import eligibility_assess, eligibility_waive
+from patients.services.registration import consent_record, patient_register, patient_screen_fail
 from trial.choices import Role
 from trial.models import Site, Trial, User
 from trial.services import site_create, user_create
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_SITES = [("MDA", "MD Anderson Cancer Center (demo)"), ("NRH", "Northside Regional Hospital (demo)")]
-DEMO_PATIENTS = {
-    "MDA": [("female", "Ana", "Lopez", "MRN1001", "1961-04-02"), ("male", "Ben", "Okafor", "MRN1002", "1979-11-23")],
-    "NRH": [("male", "Chen", "Wei", "N-2001", "1955-07-30")],
+
+ELIGIBLE = {
+    "diagnosis": "pre_b_all",
+    "disease_status": "relapsed",
+    "ph_status": "negative",
+    "cd22_status": "positive",
+    "ecog": 1,
+    "ejection_fraction_percent": Decimal("58"),
+    "bilirubin_mg_dl": Decimal("0.7"),
+    "creatinine_mg_dl": Decimal("0.9"),
+    "uncontrolled_infection": False,
+    "nyha_class": 1,
+    "second_active_malignancy": False,
 }
+BASELINE = {
+    "ecog": 1,
+    "wbc_1e9_per_l": Decimal("3.4"),
+    "peripheral_blast_percent": Decimal("12"),
+    "marrow_blast_percent": Decimal("64"),
+    "karyotype_group": "diploid",
+    "kmt2a_rearranged": "no",
+    "low_hypodiploidy_near_triploidy": "no",
+    "cd19_percent": Decimal("98"),
+    "cd20_percent": Decimal("35"),
+    "cd22_percent": Decimal("91"),
+    "prior_allogeneic_sct": False,
+    "primary_refractory": False,
+    "first_remission_duration_months": Decimal("9.5"),
+    "prior_salvage_lines": 0,
+    "cns_disease_at_start": False,
+    "prior_frontline_regimen": "hyper_cvad",
+}
+
+# (site, sex, given, family, MRN, DOB, what happens)
+DEMO_PATIENTS = [
+    ("MDA", "female", "Ana", "Lopez", "MRN1001", date(1961, 4, 2), "registered"),
+    ("MDA", "male", "Ben", "Okafor", "MRN1002", date(1979, 11, 23), "ineligible"),
+    ("MDA", "female", "Carla", "Mendes", "MRN1003", date(1990, 1, 15), "screening"),
+    ("NRH", "male", "Chen", "Wei", "N-2001", date(1955, 7, 30), "registered"),
+    ("NRH", "female", "Dana", "Reyes", "N-2002", date(1948, 2, 29), "waived"),
+]
 
 
 class Command(BaseCommand):
-    help = "Create demo sites, users (one per role per site, printed with their logins) and screening patients."
+    help = "Create demo sites, users (one per role per site, printed with their logins) and example patients."
 
     @transaction.atomic
     def handle(self, *args, **options):
         trial = Trial.objects.get(nct_id="NCT01371630")
         logins = []
+        sites = {}
         for code, name in DEMO_SITES:
             site = Site.objects.filter(trial=trial, code=code).first() or site_create(
                 actor=None, trial=trial, code=code, name=name
             )
+            sites[code] = site
             for role in Role:
                 username = f"{role.value.replace('_', '')}-{code.lower()}"
                 if not User.objects.filter(username=username).exists():
@@ -42,18 +91,43 @@ class Command(BaseCommand):
                         printed_name=f"{role.label} at {code} (demo)",
                     )
                 logins.append((username, role.label, code))
-            nurse = User.objects.get(username=f"researchnurse-{code.lower()}")
-            if not Patient.objects.filter(site=site).exists():
-                for sex, given, family, mrn, dob in DEMO_PATIENTS.get(code, []):
-                    patient_screen(
-                        actor=nurse,
-                        site=site,
-                        sex=sex,
-                        given_name=given,
-                        family_name=family,
-                        medical_record_number=mrn,
-                        date_of_birth=dob,
-                    )
+        if not Patient.objects.filter(site__in=sites.values()).exists():
+            for code, sex, given, family, mrn, dob, fate in DEMO_PATIENTS:
+                self._patient(sites[code], code.lower(), sex, given, family, mrn, dob, fate)
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, code in logins:
             self.stdout.write(f"  {username:28} {role:16} {code}")
+
+    def _patient(self, site, code, sex, given, family, mrn, dob, fate):
+        nurse = User.objects.get(username=f"researchnurse-{code}")
+        investigator = User.objects.get(username=f"investigator-{code}")
+        patient = patient_screen(
+            actor=nurse,
+            site=site,
+            sex=sex,
+            given_name=given,
+            family_name=family,
+            medical_record_number=mrn,
+            date_of_birth=dob,
+        )
+        consent_record(actor=nurse, patient=patient, consent_date=date(2026, 10, 5), form_version="v4.0")
+        if fate == "screening":
+            return
+        values = dict(ELIGIBLE)
+        if fate == "ineligible":
+            values.update(bilirubin_mg_dl=Decimal("2.4"), ph_status="positive")
+        if fate == "waived":
+            values.update(creatinine_mg_dl=Decimal("2.2"))
+        assessment = eligibility_assess(actor=nurse, patient=patient, assessed_on=date(2026, 10, 6), **values)
+        if fate == "ineligible":
+            patient_screen_fail(actor=nurse, patient=patient, reason="Ph-positive; bilirubin 2.4 mg/dL")
+            return
+        if fate == "waived":
+            eligibility_waive(
+                actor=investigator,
+                assessment=assessment,
+                reason="Creatinine raised by dehydration; recovering with fluids",
+                password=DEMO_PASSWORD,
+            )
+        patient = patient_register(actor=nurse, patient=patient, registration_date=date(2026, 10, 7))
+        baseline_record(actor=nurse, patient=patient, **BASELINE)

@@ -1,0 +1,137 @@
+"""Writes of eligibility: a nurse records the values, corrects them with a reason, an investigator waives.
+
+The verdict is never stored: it is derived by :mod:`patients.selectors.eligibility` from the
+values and the criteria of the assessment's protocol version. A waiver is the reason written on
+the assessment plus the investigator's electronic signature (meaning "waiver"); any later change
+to the assessment voids that signature, so the waiver no longer counts.
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from trial.audit import audited_create, audited_update, changed_fields
+from trial.choices import SignatureMeaning
+from trial.services import signature_sign
+
+from ..models import EligibilityAssessment, Patient
+from ..selectors.eligibility import ASSESSMENT_VALUE_FIELDS, current_protocol_version, eligibility_summary
+from .patient import SITE_NOT_YOURS
+
+ASSESSED_IN_FUTURE = "The assessment date cannot be in the future."
+NO_PROTOCOL_VERSION = "The trial has no protocol version in force yet, so there are no criteria to assess."
+FIELD_NOT_EDITABLE = "This field cannot be changed here."
+WAIVER_NOT_ALLOWED = "Only an investigator can waive eligibility criteria."
+WAIVER_REASON_REQUIRED = "Give the reason registration is allowed although criteria are not met or missing."
+NOTHING_TO_WAIVE = "Every criterion is met: there is nothing to waive."
+ALREADY_WAIVED = "A valid waiver is already signed on this assessment."
+CREATED_REASON = "Eligibility assessed"
+WAIVER_AUDIT_REASON = "Eligibility waiver: {reason}"
+WAIVER_WITHDRAWN_ON_COMPLETION = "Blank value completed; the signed waiver no longer applies"
+
+EDITABLE_FIELDS = ("assessed_on", *ASSESSMENT_VALUE_FIELDS)
+
+
+def _check_site(actor, patient: Patient):
+    if patient.site_id not in actor.site_ids():
+        raise ValidationError({"site": SITE_NOT_YOURS})
+
+
+def _check_fields(values: dict, allowed):
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), FIELD_NOT_EDITABLE))
+
+
+def _future_date_errors(assessed_on) -> dict:
+    if isinstance(assessed_on, date) and assessed_on > timezone.localdate():
+        return {"assessed_on": [ASSESSED_IN_FUTURE]}
+    return {}
+
+
+def _validate(assessment: EligibilityAssessment):
+    """The model's own checks and the date check together, so every error shows at once."""
+    errors = _future_date_errors(assessment.assessed_on)
+    try:
+        assessment.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _locked(assessment: EligibilityAssessment) -> EligibilityAssessment:
+    """The assessment as saved, locked until the transaction ends (one change at a time)."""
+    return EligibilityAssessment.objects.select_for_update().select_related("patient").get(pk=assessment.pk)
+
+
+@transaction.atomic
+def eligibility_assess(*, actor, patient: Patient, assessed_on: date, **values) -> EligibilityAssessment:
+    """Record the values a patient's eligibility is judged on, against the criteria of their protocol version.
+
+    The version is the patient's own once registered, otherwise the one a registration today would get.
+    Values may be left empty; the checklist then shows those criteria as missing.
+    """
+    _check_site(actor, patient)
+    _check_fields(values, ASSESSMENT_VALUE_FIELDS)
+    version = patient.protocol_version or current_protocol_version(patient.site.trial)
+    if version is None:
+        raise ValidationError(NO_PROTOCOL_VERSION)
+    assessment = EligibilityAssessment(
+        patient=patient, protocol_version=version, assessed_on=assessed_on, assessed_by=actor, **values
+    )
+    _validate(assessment)
+    return audited_create(assessment, actor=actor, reason=CREATED_REASON)
+
+
+@transaction.atomic
+def eligibility_update(
+    *, actor, assessment: EligibilityAssessment, reason: str = "", **values
+) -> EligibilityAssessment:
+    """Correct or complete an assessment. Changing a saved value needs a reason.
+
+    Any signature on the assessment is voided by the change (so a waiver no longer counts), and a
+    waiver's reason is cleared with it: the investigator must look at the new values again.
+    """
+    _check_site(actor, assessment.patient)
+    _check_fields(values, EDITABLE_FIELDS)
+    errors = _future_date_errors(values.get("assessed_on"))
+    if errors:
+        raise ValidationError(errors)
+    assessment = _locked(assessment)
+    diff = changed_fields(assessment, values)
+    if diff and assessment.waiver_reason:
+        values["waiver_reason"] = ""
+        if not (reason or "").strip() and all(old is None or old == "" for old, _new in diff.values()):
+            reason = WAIVER_WITHDRAWN_ON_COMPLETION  # only blanks were filled in: no reason asked of the nurse
+    assessment, _diff = audited_update(assessment, actor=actor, reason=reason, **values)
+    return assessment
+
+
+@transaction.atomic
+def eligibility_waive(*, actor, assessment: EligibilityAssessment, reason: str, password: str) -> EligibilityAssessment:
+    """An investigator allows registration although criteria are not met or missing: reason plus signature.
+
+    The reason is written on the assessment (audited) and the investigator signs it with the
+    meaning "waiver", re-entering their password; both happen or neither.
+    """
+    _check_site(actor, assessment.patient)
+    if not actor.has_perm("trial.sign_records"):
+        raise ValidationError(WAIVER_NOT_ALLOWED)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": WAIVER_REASON_REQUIRED})
+    assessment = _locked(assessment)
+    summary = eligibility_summary(assessment)
+    if summary.all_met:
+        raise ValidationError(NOTHING_TO_WAIVE)
+    if summary.waived:
+        raise ValidationError(ALREADY_WAIVED)
+    assessment, _diff = audited_update(
+        assessment, actor=actor, reason=WAIVER_AUDIT_REASON.format(reason=reason), waiver_reason=reason
+    )
+    signature_sign(record=assessment, actor=actor, password=password, meaning=SignatureMeaning.WAIVER, comment=reason)
+    return assessment
