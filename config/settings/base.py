@@ -161,6 +161,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets shared by several fields get one schema name each.
+    "ENUM_NAME_OVERRIDES": {
+        "PosNegEnum": "patients.choices.PosNeg",
+        "YesNoUnknownEnum": "patients.choices.YesNoUnknown",
+    },
 }
 
 # --- Celery ---
