@@ -100,3 +100,8 @@ class Comparator(models.TextChoices):
     EQ = "==", "equal to"
     IN = "in", "one of"
     PRESENT = "present", "recorded"
+
+
+class BSAFormula(models.TextChoices):
+    MOSTELLER = "mosteller", "Mosteller: √(height cm × weight kg / 3600)"
+    DU_BOIS = "du_bois", "Du Bois: 0.007184 × height cm^0.725 × weight kg^0.425"

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from .auditing import AppendOnlyHistory, AuditedModel, AuditedQuerySet
 from .choices import (
+    BSAFormula,
     Comparator,
     CoursePhase,
     CriterionKind,
@@ -130,6 +131,9 @@ class ProtocolVersion(AuditedModel):
     assignment_rule = models.CharField(
         max_length=20, choices=VersionAssignmentRule.choices, default=VersionAssignmentRule.BASE
     )
+    bsa_formula = models.CharField(
+        "body-surface-area formula", max_length=20, choices=BSAFormula.choices, default=BSAFormula.MOSTELLER
+    )
     data_file = models.CharField(max_length=200, help_text="Versioned data file the regimen was loaded from.")
     data_sha256 = models.CharField(max_length=64, help_text="Checksum of the data file at the last load.")
     data_version = models.CharField(max_length=30, help_text="The data file's own version label.")
@@ -171,6 +175,11 @@ class Drug(AuditedModel):
     drug_class = models.CharField(max_length=50, blank=True, help_text="E.g. azole, anthracycline, antibody.")
     is_study_drug = models.BooleanField(
         default=False, help_text="Given as protocol therapy (AE attribution is asked for each study drug)."
+    )
+    cumulative_limit_parameter = models.SlugField(
+        max_length=80,
+        blank=True,
+        help_text="Protocol parameter holding this drug's cumulative maximum (per m²); empty when none is tracked.",
     )
 
     class Meta:

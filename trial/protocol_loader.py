@@ -33,6 +33,7 @@ from django.db.models import ProtectedError
 
 from .audit import audited_create, audited_delete, audited_update, changed_fields
 from .choices import (
+    BSAFormula,
     Comparator,
     CoursePhase,
     CriterionKind,
@@ -501,6 +502,7 @@ DRUG_SPEC = {
     "name": (_required_text, _REQUIRED),
     "drug_class": (_text, ""),
     "is_study_drug": (_boolean, False),
+    "cumulative_limit_parameter": (_text, ""),
 }
 AMENDMENT_SPEC = {
     "code": (_slug, _REQUIRED),
@@ -525,6 +527,7 @@ VERSION_SPEC = {
     "applies_from_sequence_number": (_optional(_integer(1)), None),
     "created_by_amendment": (_optional(_slug), None),
     "assignment_rule": (_choice(VersionAssignmentRule), _REQUIRED),
+    "bsa_formula": (_choice(BSAFormula), BSAFormula.MOSTELLER.value),
     "description": (_text, ""),
 }
 COURSE_TYPE_SPEC = {

@@ -12,6 +12,9 @@ VIEW_CLINICAL = [
     "patients.view_consent",
     "patients.view_eligibilityassessment",
     "patients.view_baseline",
+    "dosing.view_course",
+    "dosing.view_plannedadministration",
+    "dosing.view_doseoverride",
 ]
 ENTER_CLINICAL = [
     "patients.add_patient",
@@ -21,11 +24,16 @@ ENTER_CLINICAL = [
     "patients.change_eligibilityassessment",
     "patients.add_baseline",
     "patients.change_baseline",
+    "dosing.add_course",
+    "dosing.change_course",
+    "dosing.change_plannedadministration",
 ]
 CORRECT_CLINICAL = [
     "patients.change_patient",
     "patients.change_eligibilityassessment",
     "patients.change_baseline",
+    "dosing.change_course",
+    "dosing.change_plannedadministration",
 ]
 VIEW_PROTOCOL = [
     "trial.view_trial",

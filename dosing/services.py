@@ -1,0 +1,391 @@
+"""Writes of the dosing app: start a course with its planned doses, record doses, reductions, overrides."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from patients.choices import PatientStatus
+from patients.models import Patient
+from patients.selectors.baseline import baseline_of
+from trial.audit import audited_bulk_create, audited_create, audited_update
+from trial.choices import CoursePhase, DoseLevel, SignatureMeaning, SignatureStatus
+from trial.models import DrugHoldRule, Signature
+from trial.protocol import (
+    DoseLevelRequired,
+    PatientValueRequired,
+    parameter_value,
+    planned_courses,
+    regimen_items_for_course,
+)
+from trial.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
+
+from .calculations import absolute_dose, bsa_m2, given_per_m2, plan_course, round_dose
+from .choices import AdministrationStatus
+from .models import Course, DoseOverride, PlannedAdministration
+from .selectors import cumulative_per_m2
+
+PER_M2_PLACES = Decimal("0.0001")
+SITE_NOT_YOURS = "You are not a member of this patient's site."
+NOT_REGISTERED = "Only a registered patient can start a course."
+BEFORE_REGISTRATION = "A course cannot start before the patient's registration date ({date})."
+NOT_AFTER_PREVIOUS = "Course {number} started on {date}; the next course must start after it."
+IN_FUTURE = "This date is in the future."
+SEQUENCE_COMPLETE = "Every course planned by the protocol version has been started."
+NO_EARLY_MAINTENANCE = "There is no maintenance course ahead in this patient's plan to start early."
+ALREADY_IN_MAINTENANCE = "The patient is already in maintenance; an early start needs no reason."
+DOSE_LEVEL_NEEDED = "This course has a higher and a lower inotuzumab dose level: choose one."
+BASELINE_VALUE_NEEDED = "Record {field} on the patient's baseline first: {detail}"
+NOT_PENDING = "This dose is already recorded as {status}; change it with a reason for change."
+GIVEN_NEEDS = "A given dose needs {what}."
+NOT_GIVEN_HAS_DOSE = "A held or omitted dose has no amount or time given."
+REASON_FOR_DIFFERENCE = "Give the reason this differs from the plan ({differences})."
+REASON_FOR_NOT_GIVEN = "Give the reason the dose was {status}."
+BEFORE_COURSE_START = "The dose cannot be given before the course started ({date})."
+NEGATIVE_DOSE = "The dose must be greater than 0."
+REDUCTION_NEEDS_LOWER_DOSE = "A reduction for the rest of the course needs a dose lower than planned."
+OVER_CUMULATIVE_MAXIMUM = (
+    "This dose ({dose:.4f} {unit}/m²) would take cumulative {drug} to {total:.4f} {unit}/m², above the "
+    "protocol maximum of {maximum:.4f} {unit}/m²: an investigator's signed override is needed."
+)
+OVERRIDE_NOT_NEEDED = "This dose stays within the protocol maximum; no override is needed."
+
+
+def _check_site(actor, patient: Patient):
+    if patient.site_id not in actor.site_ids():
+        raise ValidationError({"patient": SITE_NOT_YOURS})
+
+
+def _patient_values(patient: Patient) -> dict:
+    """The patient values regimen conditions refer to, from the baseline."""
+    baseline = baseline_of(patient)
+    if baseline is None:
+        return {}
+    cns = baseline.cns_disease_at_start
+    return {
+        "cd20_percent": baseline.cd20_percent,
+        "cns_disease_active": None if cns is None else int(cns),
+    }
+
+
+def _next_step(patient: Patient, last: Course | None, early_maintenance: bool):
+    steps = planned_courses(patient.protocol_version)
+    position = last.sequence_step if last else 0
+    ahead = [s for s in steps if s.course_number > position]
+    if not ahead:
+        raise ValidationError({"course_type": SEQUENCE_COMPLETE})
+    if not early_maintenance:
+        return ahead[0]
+    if ahead[0].course_type.phase == CoursePhase.MAINTENANCE:
+        raise ValidationError({"early_maintenance_reason": ALREADY_IN_MAINTENANCE})
+    for step in ahead:
+        if step.course_type.phase == CoursePhase.MAINTENANCE:
+            return step
+    raise ValidationError({"early_maintenance_reason": NO_EARLY_MAINTENANCE})
+
+
+@transaction.atomic
+def course_start(
+    *,
+    actor,
+    patient: Patient,
+    start_date: date,
+    height_cm: Decimal,
+    weight_kg: Decimal,
+    inotuzumab_dose_level: str = "",
+    early_maintenance_reason: str = "",
+) -> Course:
+    """Start the patient's next course and plan every dose of it from the regimen data.
+
+    The course type follows the patient's protocol version; with a reason, maintenance may start
+    early. Doses are computed from the body-surface area of this course's height and weight.
+    """
+    _check_site(actor, patient)
+    patient = Patient.objects.select_for_update().select_related("protocol_version").get(pk=patient.pk)
+    if patient.status != PatientStatus.REGISTERED or patient.protocol_version is None:
+        raise ValidationError({"patient": NOT_REGISTERED})
+    errors = {}
+    if start_date > timezone.localdate():
+        errors["start_date"] = IN_FUTURE
+    elif start_date < patient.registration_date:
+        errors["start_date"] = BEFORE_REGISTRATION.format(date=patient.registration_date)
+    last = Course.objects.filter(patient=patient).order_by("-course_number").first()
+    if last and start_date <= last.start_date and "start_date" not in errors:
+        errors["start_date"] = NOT_AFTER_PREVIOUS.format(number=last.course_number, date=last.start_date)
+    if errors:
+        raise ValidationError(errors)
+    early_reason = (early_maintenance_reason or "").strip()
+    step = _next_step(patient, last, early_maintenance=bool(early_reason))
+    type_ordinal = Course.objects.filter(patient=patient, course_type=step.course_type).count() + 1
+    version = patient.protocol_version
+    level = inotuzumab_dose_level or (last.inotuzumab_dose_level if last else "")
+    bsa = bsa_m2(height_cm, weight_kg, version.bsa_formula) if height_cm and weight_kg else Decimal(0)
+    course = Course(
+        patient=patient,
+        course_number=(last.course_number + 1) if last else 1,
+        sequence_step=step.course_number,
+        course_type=step.course_type,
+        type_ordinal=type_ordinal,
+        start_date=start_date,
+        height_cm=height_cm,
+        weight_kg=weight_kg,
+        bsa_m2=bsa,
+        inotuzumab_dose_level="",
+        early_maintenance_reason=early_reason,
+        started_by=actor,
+    )
+    course.full_clean(exclude=["bsa_m2"])
+    try:
+        items = regimen_items_for_course(
+            version,
+            step.course_type,
+            course.sequence_step,
+            type_ordinal,
+            _patient_values(patient),
+            start_date,
+            dose_level=level or None,
+        )
+    except DoseLevelRequired:
+        raise ValidationError({"inotuzumab_dose_level": DOSE_LEVEL_NEEDED}) from None
+    except PatientValueRequired as exc:
+        raise ValidationError({"patient": BASELINE_VALUE_NEEDED.format(field="the baseline", detail=exc)}) from None
+    if any(item.dose_level != DoseLevel.STANDARD for item in items):
+        course.inotuzumab_dose_level = level
+    audited_create(course, actor=actor, reason=f"Course {course.course_number} started")
+    hold_rules = DrugHoldRule.objects.filter(protocol_version=version)
+    plan = plan_course(items, start_date=start_date, bsa=bsa, hold_rules=hold_rules)
+    audited_bulk_create(
+        PlannedAdministration,
+        [
+            PlannedAdministration(
+                course=course,
+                regimen_item=p.item,
+                drug=p.item.drug,
+                day=p.day,
+                last_day=p.last_day,
+                dose_number=p.dose_number,
+                planned_date=p.planned_date,
+                planned_dose=p.planned_dose,
+                dose_unit=p.dose_unit,
+                dose_per_m2=p.dose_per_m2,
+                doses_per_day=p.doses_per_day,
+                route=p.route,
+                window_before_days=p.window_before_days,
+                window_after_days=p.window_after_days,
+                hold_days=p.hold_days,
+            )
+            for p in plan
+        ],
+        actor=actor,
+        reason=f"Planned from the regimen of {version.code} for course {course.course_number}",
+    )
+    return course
+
+
+def _differences(administration, given_at, dose_given, route_given) -> list[str]:
+    differences = []
+    if administration.planned_dose is not None and dose_given != administration.planned_dose:
+        planned = f"{administration.planned_dose} {administration.dose_unit}"
+        differences.append(f"dose {dose_given} instead of {planned}")
+    if route_given and route_given != administration.route:
+        differences.append(f"route {route_given} instead of {administration.route}")
+    if given_at is not None:
+        day = timezone.localtime(given_at).date() if timezone.is_aware(given_at) else given_at.date()
+        if day != administration.planned_date:
+            differences.append(f"given on {day} instead of {administration.planned_date}")
+    return differences
+
+
+def _check_cumulative(administration, dose_given):
+    """Raise unless the dose keeps a tracked drug within its maximum, or a signed override covers it."""
+    drug = administration.drug
+    if not drug.cumulative_limit_parameter or dose_given is None:
+        return
+    patient = administration.course.patient
+    maximum = parameter_value(patient.protocol_version, drug.cumulative_limit_parameter)
+    before = cumulative_per_m2(patient, drug)
+    if administration.status == AdministrationStatus.GIVEN and administration.dose_given:
+        before -= given_per_m2(
+            dose_given=administration.dose_given,
+            planned_dose=administration.planned_dose,
+            dose_per_m2=administration.dose_per_m2,
+            bsa=administration.course.bsa_m2,
+        )
+    dose = given_per_m2(
+        dose_given=dose_given,
+        planned_dose=administration.planned_dose,
+        dose_per_m2=administration.dose_per_m2,
+        bsa=administration.course.bsa_m2,
+    )
+    if before + dose <= maximum:
+        return
+    for override in administration.overrides.all():
+        signed = Signature.objects.for_record(override).filter(status=SignatureStatus.VALID).exists()
+        if signed and override.dose_per_m2 >= dose:
+            return
+    unit = administration.regimen_item.dose_unit.split("/")[0]
+    raise ValidationError(
+        {
+            "dose_given": OVER_CUMULATIVE_MAXIMUM.format(
+                dose=dose, unit=unit, drug=drug.name.lower(), total=before + dose, maximum=maximum
+            )
+        }
+    )
+
+
+@transaction.atomic
+def dose_record(
+    *,
+    actor,
+    administration: PlannedAdministration,
+    status: str,
+    given_at: datetime | None = None,
+    dose_given: Decimal | None = None,
+    route_given: str = "",
+    reason: str = "",
+    reduce_rest_of_course: bool = False,
+) -> PlannedAdministration:
+    """Record a planned dose as given, held or omitted.
+
+    Anything that differs from the plan (dose, route, date) needs a reason; so do held and omitted
+    doses. Changing a dose already recorded needs a reason for change. With ``reduce_rest_of_course``
+    a lower dose reduces the later planned doses of the same drug in this course by the same fraction.
+    """
+    administration = (
+        PlannedAdministration.objects.select_for_update()
+        .select_related("course__patient__protocol_version", "drug", "regimen_item")
+        .get(pk=administration.pk)
+    )
+    course = administration.course
+    _check_site(actor, course.patient)
+    reason = (reason or "").strip()
+    errors: dict[str, str] = {}
+    if status not in AdministrationStatus.values or status == AdministrationStatus.PENDING:
+        errors["status"] = "Choose given, held or omitted."
+    elif status == AdministrationStatus.GIVEN:
+        if given_at is None:
+            errors["given_at"] = GIVEN_NEEDS.format(what="the date and time it was given")
+        elif given_at > timezone.now():
+            errors["given_at"] = IN_FUTURE
+        elif timezone.localtime(given_at).date() < course.start_date:
+            errors["given_at"] = BEFORE_COURSE_START.format(date=course.start_date)
+        if dose_given is None:
+            if administration.planned_dose is not None:
+                errors["dose_given"] = GIVEN_NEEDS.format(what="the amount given")
+        elif dose_given <= 0:
+            errors["dose_given"] = NEGATIVE_DOSE
+        if not errors:
+            differences = _differences(administration, given_at, dose_given, route_given)
+            if differences and not reason:
+                errors["reason"] = REASON_FOR_DIFFERENCE.format(differences="; ".join(differences))
+        lower = administration.planned_dose is not None and dose_given < administration.planned_dose
+        if reduce_rest_of_course and not errors and not lower:
+            errors["dose_given"] = REDUCTION_NEEDS_LOWER_DOSE
+    else:
+        if given_at is not None or dose_given is not None:
+            errors["dose_given"] = NOT_GIVEN_HAS_DOSE
+        if not reason:
+            errors["reason"] = REASON_FOR_NOT_GIVEN.format(status=AdministrationStatus(status).label.lower())
+    if errors:
+        raise ValidationError(errors)
+    if status == AdministrationStatus.GIVEN:
+        _check_cumulative(administration, dose_given)
+    was_recorded = administration.status != AdministrationStatus.PENDING
+    changes = {
+        "status": status,
+        "given_at": given_at if status == AdministrationStatus.GIVEN else None,
+        "dose_given": dose_given if status == AdministrationStatus.GIVEN else None,
+        "route_given": (route_given or administration.route) if status == AdministrationStatus.GIVEN else "",
+        "deviation_reason": reason,
+        "recorded_by": actor,
+    }
+    administration, _ = audited_update(
+        administration,
+        actor=actor,
+        reason=reason if was_recorded else (reason or "Recorded"),
+        **changes,
+    )
+    if reduce_rest_of_course:
+        _reduce_rest_of_course(actor, administration, dose_given / administration.planned_dose, reason)
+    return administration
+
+
+def _reduce_rest_of_course(actor, administration, fraction: Decimal, reason: str):
+    percent = ((1 - fraction) * 100).quantize(Decimal("0.01"))
+    later = PlannedAdministration.objects.filter(
+        course=administration.course,
+        drug=administration.drug,
+        status=AdministrationStatus.PENDING,
+        planned_dose__isnull=False,
+    ).exclude(pk=administration.pk)
+    here = (administration.day, administration.dose_number)
+    for other in later:
+        if (other.day, other.dose_number) <= here:
+            continue
+        audited_update(
+            other,
+            actor=actor,
+            reason=f"Reduced by {percent}% for the rest of the course: {reason}",
+            planned_dose=round_dose(other.planned_dose * fraction, other.dose_unit),
+            dose_per_m2=(other.dose_per_m2 * fraction).quantize(PER_M2_PLACES)
+            if other.dose_per_m2 is not None
+            else None,
+            reduction_percent=percent,
+        )
+    audited_update(administration, actor=actor, reason=f"Reduced by {percent}%: {reason}", reduction_percent=percent)
+
+
+@transaction.atomic
+def course_recompute_bsa(*, actor, course: Course, height_cm: Decimal, weight_kg: Decimal, reason: str) -> Course:
+    """Re-plan the course's doses still to give from a new height/weight (an explicit, audited step)."""
+    _check_site(actor, course.patient)
+    version = course.patient.protocol_version
+    bsa = bsa_m2(height_cm, weight_kg, version.bsa_formula)
+    course, _ = audited_update(course, actor=actor, reason=reason, height_cm=height_cm, weight_kg=weight_kg, bsa_m2=bsa)
+    pending = course.administrations.filter(status=AdministrationStatus.PENDING, dose_per_m2__isnull=False)
+    for administration in pending.select_related("regimen_item"):
+        dose, _unit = absolute_dose(administration.dose_per_m2, administration.regimen_item.dose_unit, bsa)
+        audited_update(administration, actor=actor, reason=f"Re-planned from BSA {bsa} m²: {reason}", planned_dose=dose)
+    return course
+
+
+@transaction.atomic
+def dose_override_authorise(
+    *, actor, administration: PlannedAdministration, dose_given: Decimal, reason: str, password: str
+) -> DoseOverride:
+    """An investigator signs an authorisation to give a dose above the drug's cumulative maximum."""
+    course = administration.course
+    _check_site(actor, course.patient)
+    if not actor.has_perm("trial.sign_records"):
+        raise ValidationError({"password": NOT_ALLOWED_TO_SIGN})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give the clinical reason for exceeding the maximum."})
+    if not actor.check_password(password or ""):
+        raise ValidationError({"password": WRONG_PASSWORD})
+    drug = administration.drug
+    maximum = parameter_value(course.patient.protocol_version, drug.cumulative_limit_parameter)
+    before = cumulative_per_m2(course.patient, drug)
+    dose = given_per_m2(
+        dose_given=dose_given,
+        planned_dose=administration.planned_dose,
+        dose_per_m2=administration.dose_per_m2,
+        bsa=course.bsa_m2,
+    )
+    if before + dose <= maximum:
+        raise ValidationError({"dose_given": OVERRIDE_NOT_NEEDED})
+    override = audited_create(
+        DoseOverride(
+            administration=administration,
+            reason=reason,
+            cumulative_before_per_m2=before,
+            dose_per_m2=dose,
+            maximum_per_m2=maximum,
+            authorised_by=actor,
+        ),
+        actor=actor,
+        reason="Override of the cumulative maximum",
+    )
+    signature_sign(record=override, actor=actor, password=password, meaning=SignatureMeaning.OVERRIDE, comment=reason)
+    return override

@@ -1,0 +1,79 @@
+"""Dose arithmetic by hand-worked cases (no database)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from dosing.calculations import absolute_dose, bsa_m2, contiguous_runs, given_per_m2, hold_days_for, plan_course
+from trial.models import Drug, DrugHoldRule, RegimenItem
+
+
+@pytest.mark.parametrize(
+    ("height", "weight", "bsa"),
+    [
+        # √(170 × 70 / 3600) = √3.30556 = 1.8181… → 1.82
+        ("170", "70", "1.82"),
+        # √(160 × 50 / 3600) = √2.2222 = 1.4907 → 1.49
+        ("160", "50", "1.49"),
+        # √(180 × 90 / 3600) = √4.5 = 2.1213 → 2.12
+        ("180", "90", "2.12"),
+    ],
+)
+def test_mosteller_bsa(height, weight, bsa):
+    assert bsa_m2(Decimal(height), Decimal(weight)) == Decimal(bsa)
+
+
+def test_du_bois_bsa_170_70():
+    # 0.007184 × 170^0.725 × 70^0.425 = 1.8097… → 1.81
+    assert bsa_m2(Decimal(170), Decimal(70), "du_bois") == Decimal("1.81")
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "dose", "abs_unit"),
+    [
+        ("150", "mg/m2", "273.00", "mg"),  # cyclophosphamide 150 mg/m² × 1.82
+        ("0.5", "g/m2", "0.910", "g"),  # cytarabine 0.5 g/m² × 1.82
+        ("0.6", "mg/m2", "1.09", "mg"),  # inotuzumab 0.6 mg/m² × 1.82 = 1.092
+        ("2", "mg", "2.00", "mg"),  # vincristine flat, not scaled
+        ("28", "ug/day", "28.0", "ug/day"),  # blinatumomab, not scaled
+    ],
+)
+def test_absolute_dose(amount, unit, dose, abs_unit):
+    assert absolute_dose(Decimal(amount), unit, Decimal("1.82")) == (Decimal(dose), abs_unit)
+
+
+def test_bad_body_size_is_refused():
+    with pytest.raises(ValueError):
+        bsa_m2(Decimal(0), Decimal(70))
+
+
+def test_runs_and_holds():
+    assert contiguous_runs([11, 1, 2, 3, 4, 12]) == [(1, 4), (11, 12)]
+    vincristine = Drug(id=1, code="vincristine", name="Vincristine")
+    item = RegimenItem(drug=vincristine, days=[1, 8])
+    rule = DrugHoldRule(held_drug_class="azole", anchor_drug_id=1, days_before=1, days_after=1)
+    assert hold_days_for("azole", [item], [rule]) == [0, 1, 2, 7, 8, 9]
+
+
+def test_q12h_gives_two_doses_a_day_and_holds_skip_single_doses():
+    cyclo = Drug(id=2, code="cyclophosphamide", name="Cyclophosphamide")
+    item = RegimenItem(
+        drug=cyclo, dose_amount=Decimal(150), dose_unit="mg/m2", route="IV", frequency="q12h", doses_per_day=2,
+        days=[1, 2, 3],
+    )  # fmt: skip
+    plan = plan_course([item], start_date=date(2024, 1, 1), bsa=Decimal("1.82"))
+    assert [(p.day, p.dose_number, p.planned_dose) for p in plan] == [
+        (d, n, Decimal("273.00")) for d in (1, 2, 3) for n in (1, 2)
+    ]
+    assert plan[-1].planned_date == date(2024, 1, 3)
+
+
+def test_dose_given_as_planned_counts_exactly_its_planned_per_m2():
+    assert given_per_m2(
+        dose_given=Decimal("1.09"), planned_dose=Decimal("1.09"), dose_per_m2=Decimal("0.6"), bsa=Decimal("1.82")
+    ) == Decimal("0.6")
+    half = given_per_m2(
+        dose_given=Decimal("0.545"), planned_dose=Decimal("1.09"), dose_per_m2=Decimal("0.6"), bsa=Decimal("1.82")
+    )
+    assert half == Decimal("0.3")
