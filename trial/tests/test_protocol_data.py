@@ -527,14 +527,21 @@ def test_intrathecal_order_odd_versus_even_courses(loaded, version_code):
 
 
 @pytest.mark.django_db
-def test_active_cns_disease_gets_triple_intrathecal_therapy_instead_of_prophylaxis(loaded):
+def test_active_cns_disease_gets_triple_intrathecal_therapy_in_course_1_then_prophylaxis(loaded):
     values = {"cd20_percent": 0, "cns_disease_active": 1}
-    items = course_items("amended-2017", 2, values=values)
-    intrathecal = {(i.drug.code, i.dose_amount.normalize(), i.frequency) for i in items if i.route == "IT"}
-    assert intrathecal == {
+
+    def intrathecal(course_number):
+        items = course_items("amended-2017", course_number, values=values)
+        return {(i.drug.code, i.dose_amount.normalize(), i.frequency) for i in items if i.route == "IT"}
+
+    assert intrathecal(1) == {
         ("cytarabine", Decimal("40"), Frequency.AS_INDICATED),
         ("methotrexate", Decimal("12"), Frequency.AS_INDICATED),
         ("hydrocortisone", Decimal("50"), Frequency.AS_INDICATED),
+    }
+    assert intrathecal(2) == {
+        ("cytarabine", Decimal("100"), Frequency.ONCE_DAILY),
+        ("methotrexate", Decimal("12"), Frequency.ONCE_DAILY),
     }
 
 
