@@ -21,6 +21,7 @@ demo: venv  ## Migrate, load the protocol, create demo users and patients, serve
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_protocol
 	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py demo_dosing
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: venv  ## The whole suite (SQLite by default; PostgreSQL when DATABASE_URL points there)

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from dosing.api import AdministrationViewSet, CourseViewSet, PatientCumulativeDosesView
 from patients.api.baseline import BaselineViewSet
 from patients.api.eligibility import EligibilityAssessmentViewSet
 from patients.api.patient import PatientViewSet
@@ -17,9 +18,16 @@ router.register("sites", SiteViewSet, basename="site")
 router.register("patients", PatientViewSet, basename="patient")
 router.register("eligibility-assessments", EligibilityAssessmentViewSet, basename="eligibility-assessment")
 router.register("baselines", BaselineViewSet, basename="baseline")
+router.register("courses", CourseViewSet, basename="course")
+router.register("administrations", AdministrationViewSet, basename="administration")
 
 api_v1 = [
     path("", include(router.urls)),
+    path(
+        "patients/<int:pk>/cumulative-doses/",
+        PatientCumulativeDosesView.as_view(),
+        name="api-patient-cumulative-doses",
+    ),
     path("records/<str:label>/<int:pk>/history/", RecordHistoryView.as_view(), name="api-record-history"),
     path("records/<str:label>/<int:pk>/signatures/", RecordSignaturesView.as_view(), name="api-record-signatures"),
 ]
@@ -29,6 +37,7 @@ admin.site.site_header = "NCT01371630 trial administration"
 urlpatterns = [
     path("", include("trial.urls")),
     path("patients/", include("patients.urls")),
+    path("dosing/", include("dosing.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -14,3 +14,7 @@ class DoseAmountUnit(models.TextChoices):
     MG = "mg", "mg"
     G = "g", "g"
     UG_PER_DAY = "ug/day", "µg/day"
+
+
+# What a planned dose can be recorded as (a recorded dose is never set back to planned).
+RECORDED_STATUSES = [(s.value, s.label) for s in AdministrationStatus if s != AdministrationStatus.PENDING]

@@ -1,13 +1,16 @@
 """Reads of the dosing app, always scoped to the user's sites."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from trial.protocol import parameter_value
+from trial.choices import DoseLevel
+from trial.models import Drug, ProtocolParameter, RegimenItem
+from trial.protocol import PlannedCourse, parameter_value, planned_courses
 
 from .calculations import given_per_m2
 from .choices import AdministrationStatus
@@ -15,7 +18,9 @@ from .models import Course, PlannedAdministration
 
 
 def courses_for(user, *, patient=None):
-    qs = Course.objects.for_user(user).select_related("patient__site", "course_type", "patient__protocol_version")
+    qs = Course.objects.for_user(user).select_related(
+        "patient__site", "course_type", "patient__protocol_version", "started_by"
+    )
     if patient is not None:
         qs = qs.filter(patient=patient)
     return qs.order_by("patient_id", "course_number")
@@ -23,7 +28,7 @@ def courses_for(user, *, patient=None):
 
 def course_get(user, pk) -> Course:
     """One course of the user's sites, with its administrations; another site's course is a 404."""
-    administrations = PlannedAdministration.objects.select_related("drug", "regimen_item").order_by(
+    administrations = PlannedAdministration.objects.select_related("drug", "regimen_item", "recorded_by").order_by(
         "day", "drug__name", "dose_number"
     )
     return get_object_or_404(
@@ -110,3 +115,122 @@ def override_get(user, pk):
     from .models import DoseOverride
 
     return get_object_or_404(DoseOverride.objects.for_user(user).select_related("administration__drug"), pk=pk)
+
+
+def cumulative_doses_by_patient(patients) -> dict[int, list[dict]]:
+    """:func:`cumulative_doses` for many patients in a fixed number of queries (worklist, course pages).
+
+    Every drug of the patients' trial with a protocol cumulative maximum is listed, given yet or not,
+    with the parameter's unit; patients are keyed by id.
+    """
+    patients = list(patients)
+    if not patients:
+        return {}
+    drugs = list(
+        Drug.objects.exclude(cumulative_limit_parameter="")
+        .filter(trial__sites__in={p.site_id for p in patients})
+        .distinct()
+        .order_by("name")
+    )
+    limits = {
+        (row.protocol_version_id, row.key): row
+        for row in ProtocolParameter.objects.filter(
+            protocol_version_id__in={p.protocol_version_id for p in patients if p.protocol_version_id},
+            key__in={d.cumulative_limit_parameter for d in drugs},
+        )
+    }
+    totals: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    given = PlannedAdministration.objects.filter(
+        course__patient__in=[p.pk for p in patients],
+        drug__in=drugs,
+        status=AdministrationStatus.GIVEN,
+        dose_given__isnull=False,
+    ).values_list("course__patient_id", "drug_id", "dose_given", "planned_dose", "dose_per_m2", "course__bsa_m2")
+    for patient_id, drug_id, dose_given, planned_dose, dose_per_m2, bsa in given:
+        totals[patient_id, drug_id] += given_per_m2(
+            dose_given=dose_given, planned_dose=planned_dose, dose_per_m2=dose_per_m2, bsa=bsa
+        )
+    result = {}
+    for patient in patients:
+        lines = []
+        for drug in drugs:
+            limit = limits.get((patient.protocol_version_id, drug.cumulative_limit_parameter))
+            maximum = limit.value if limit else None
+            total = totals[patient.pk, drug.pk].quantize(Decimal("0.0001"))
+            lines.append(
+                {
+                    "drug": drug,
+                    "total_per_m2": total,
+                    "maximum_per_m2": maximum,
+                    "remaining_per_m2": (maximum - total) if maximum is not None else None,
+                    "unit": limit.unit if limit else "",
+                }
+            )
+        result[patient.pk] = lines
+    return result
+
+
+@dataclass(frozen=True)
+class NextCourse:
+    """What :func:`dosing.services.course_start` would start next for a patient (without early maintenance)."""
+
+    course_number: int
+    step: PlannedCourse | None  # None once every planned course has been started
+    last_course: Course | None
+    needs_dose_level: bool
+
+
+def next_course_preview(patient) -> NextCourse:
+    """The patient's next course: its number, the planned step (type, label) and whether a dose level is needed."""
+    last = Course.objects.filter(patient=patient).order_by("-course_number").first()
+    number = last.course_number + 1 if last else 1
+    if patient.protocol_version_id is None:
+        return NextCourse(number, None, last, False)
+    position = last.sequence_step if last else 0
+    step = next((s for s in planned_courses(patient.protocol_version) if s.course_number > position), None)
+    needs_level = False
+    if step is not None:
+        alternatives = RegimenItem.objects.filter(
+            protocol_version_id=patient.protocol_version_id, course_type=step.course_type
+        ).exclude(dose_level=DoseLevel.STANDARD)
+        needs_level = any(
+            (item.course_number_min is None or item.course_number_min <= step.course_number)
+            and (item.course_number_max is None or step.course_number <= item.course_number_max)
+            and (item.type_ordinal_min is None or item.type_ordinal_min <= step.type_ordinal)
+            and (item.type_ordinal_max is None or step.type_ordinal <= item.type_ordinal_max)
+            for item in alternatives
+        )
+    return NextCourse(number, step, last, needs_level)
+
+
+def course_labels(version) -> dict[int, str]:
+    """The protocol version's label of each planned course ("Induction", "Consolidation 1", …), by sequence step."""
+    if version is None:
+        return {}
+    return {step.course_number: step.label for step in planned_courses(version)}
+
+
+def courses_with_progress(user, *, patient):
+    """The patient's courses of the user's sites, each with counts of its doses by state."""
+    today = timezone.localdate()
+    status = "administrations__status"
+    return courses_for(user, patient=patient).annotate(
+        doses_given=Count("administrations", filter=Q(**{status: AdministrationStatus.GIVEN})),
+        doses_reduced=Count(
+            "administrations",
+            filter=Q(**{status: AdministrationStatus.GIVEN})
+            & (
+                Q(administrations__reduction_percent__isnull=False)
+                | Q(administrations__dose_given__lt=F("administrations__planned_dose"))
+            ),
+        ),
+        doses_held=Count("administrations", filter=Q(**{status: AdministrationStatus.HELD})),
+        doses_omitted=Count("administrations", filter=Q(**{status: AdministrationStatus.OMITTED})),
+        doses_pending=Count("administrations", filter=Q(**{status: AdministrationStatus.PENDING})),
+        doses_overdue=Count(
+            "administrations",
+            filter=Q(**{status: AdministrationStatus.PENDING})
+            & Q(administrations__planned_date__lt=today)
+            & (Q(administrations__planned_dose__isnull=False) | Q(administrations__last_day__isnull=True)),
+        ),
+    )

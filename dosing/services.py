@@ -39,6 +39,7 @@ ALREADY_IN_MAINTENANCE = "The patient is already in maintenance; an early start 
 DOSE_LEVEL_NEEDED = "This course has a higher and a lower inotuzumab dose level: choose one."
 BASELINE_VALUE_NEEDED = "Record {field} on the patient's baseline first: {detail}"
 NOT_PENDING = "This dose is already recorded as {status}; change it with a reason for change."
+CHOOSE_STATUS = "Choose given, held or omitted."
 GIVEN_NEEDS = "A given dose needs {what}."
 NOT_GIVEN_HAS_DOSE = "A held or omitted dose has no amount or time given."
 REASON_FOR_DIFFERENCE = "Give the reason this differs from the plan ({differences})."
@@ -51,6 +52,8 @@ OVER_CUMULATIVE_MAXIMUM = (
     "protocol maximum of {maximum:.4f} {unit}/m²: an investigator's signed override is needed."
 )
 OVERRIDE_NOT_NEEDED = "This dose stays within the protocol maximum; no override is needed."
+NO_CUMULATIVE_MAXIMUM = "The protocol sets no cumulative maximum for {drug}; no override is needed."
+OVERRIDE_REASON_NEEDED = "Give the clinical reason for exceeding the maximum."
 
 
 def _check_site(actor, patient: Patient):
@@ -68,6 +71,13 @@ def _patient_values(patient: Patient) -> dict:
         "cd20_percent": baseline.cd20_percent,
         "cns_disease_active": None if cns is None else int(cns),
     }
+
+
+def _bsa_or_zero(height_cm, weight_kg, formula) -> Decimal:
+    """BSA from a plausible height and weight; 0 for a missing or non-positive one (``full_clean`` then names it)."""
+    if height_cm is None or weight_kg is None or height_cm <= 0 or weight_kg <= 0:
+        return Decimal(0)
+    return bsa_m2(height_cm, weight_kg, formula)
 
 
 def _next_step(patient: Patient, last: Course | None, early_maintenance: bool):
@@ -121,7 +131,7 @@ def course_start(
     type_ordinal = Course.objects.filter(patient=patient, course_type=step.course_type).count() + 1
     version = patient.protocol_version
     level = inotuzumab_dose_level or (last.inotuzumab_dose_level if last else "")
-    bsa = bsa_m2(height_cm, weight_kg, version.bsa_formula) if height_cm and weight_kg else Decimal(0)
+    bsa = _bsa_or_zero(height_cm, weight_kg, version.bsa_formula)
     course = Course(
         patient=patient,
         course_number=(last.course_number + 1) if last else 1,
@@ -184,11 +194,16 @@ def course_start(
     return course
 
 
+def _plain(amount: Decimal) -> str:
+    """1.0900 → "1.09": an amount as a nurse writes it."""
+    return format(Decimal(amount).normalize(), "f")
+
+
 def _differences(administration, given_at, dose_given, route_given) -> list[str]:
     differences = []
     if administration.planned_dose is not None and dose_given != administration.planned_dose:
-        planned = f"{administration.planned_dose} {administration.dose_unit}"
-        differences.append(f"dose {dose_given} instead of {planned}")
+        planned = f"{_plain(administration.planned_dose)} {administration.dose_unit}"
+        differences.append(f"dose {_plain(dose_given)} instead of {planned}")
     if route_given and route_given != administration.route:
         differences.append(f"route {route_given} instead of {administration.route}")
     if given_at is not None:
@@ -263,7 +278,7 @@ def dose_record(
     reason = (reason or "").strip()
     errors: dict[str, str] = {}
     if status not in AdministrationStatus.values or status == AdministrationStatus.PENDING:
-        errors["status"] = "Choose given, held or omitted."
+        errors["status"] = CHOOSE_STATUS
     elif status == AdministrationStatus.GIVEN:
         if given_at is None:
             errors["given_at"] = GIVEN_NEEDS.format(what="the date and time it was given")
@@ -280,12 +295,18 @@ def dose_record(
             differences = _differences(administration, given_at, dose_given, route_given)
             if differences and not reason:
                 errors["reason"] = REASON_FOR_DIFFERENCE.format(differences="; ".join(differences))
-        lower = administration.planned_dose is not None and dose_given < administration.planned_dose
+        lower = (
+            dose_given is not None
+            and administration.planned_dose is not None
+            and dose_given < administration.planned_dose
+        )
         if reduce_rest_of_course and not errors and not lower:
             errors["dose_given"] = REDUCTION_NEEDS_LOWER_DOSE
     else:
         if given_at is not None or dose_given is not None:
             errors["dose_given"] = NOT_GIVEN_HAS_DOSE
+        if reduce_rest_of_course:
+            errors["reduce_rest_of_course"] = REDUCTION_NEEDS_LOWER_DOSE
         if not reason:
             errors["reason"] = REASON_FOR_NOT_GIVEN.format(status=AdministrationStatus(status).label.lower())
     if errors:
@@ -341,6 +362,14 @@ def _reduce_rest_of_course(actor, administration, fraction: Decimal, reason: str
 def course_recompute_bsa(*, actor, course: Course, height_cm: Decimal, weight_kg: Decimal, reason: str) -> Course:
     """Re-plan the course's doses still to give from a new height/weight (an explicit, audited step)."""
     _check_site(actor, course.patient)
+    errors = {}
+    for name, value in (("height_cm", height_cm), ("weight_kg", weight_kg)):
+        try:
+            Course._meta.get_field(name).clean(value, course)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
     version = course.patient.protocol_version
     bsa = bsa_m2(height_cm, weight_kg, version.bsa_formula)
     course, _ = audited_update(course, actor=actor, reason=reason, height_cm=height_cm, weight_kg=weight_kg, bsa_m2=bsa)
@@ -361,10 +390,14 @@ def dose_override_authorise(
     if not actor.has_perm("trial.sign_records"):
         raise ValidationError({"password": NOT_ALLOWED_TO_SIGN})
     if not (reason or "").strip():
-        raise ValidationError({"reason": "Give the clinical reason for exceeding the maximum."})
+        raise ValidationError({"reason": OVERRIDE_REASON_NEEDED})
     if not actor.check_password(password or ""):
         raise ValidationError({"password": WRONG_PASSWORD})
     drug = administration.drug
+    if not drug.cumulative_limit_parameter:
+        raise ValidationError({"dose_given": NO_CUMULATIVE_MAXIMUM.format(drug=drug.name.lower())})
+    if dose_given is None or dose_given <= 0:
+        raise ValidationError({"dose_given": NEGATIVE_DOSE})
     maximum = parameter_value(course.patient.protocol_version, drug.cumulative_limit_parameter)
     before = cumulative_per_m2(course.patient, drug)
     dose = given_per_m2(

@@ -10,6 +10,7 @@ def navigation(request):
     items = [("Trial", reverse("trial:home"), None)]
     candidates = [
         ("Patients", "patients:list", "patients.view_patient"),
+        ("Worklist", "dosing:worklist", "dosing.change_plannedadministration"),
         ("Protocol", "trial:protocol", "trial.view_protocolversion"),
         ("API docs", "api-docs", None),
         ("Administration", "admin:index", "trial.change_user"),

@@ -3,6 +3,24 @@ from django import forms
 from .choices import SignatureMeaning
 
 
+class DateInput(forms.DateInput):
+    """A browser date picker; HTML date inputs need ISO dates whatever the display locale."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """A browser date-and-time picker (local time, ISO format)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
 class SignatureForm(forms.Form):
     """Re-entering the password is the signature's second component (with the signed-in user name)."""
 

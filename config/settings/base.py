@@ -165,6 +165,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PosNegEnum": "patients.choices.PosNeg",
         "YesNoUnknownEnum": "patients.choices.YesNoUnknown",
+        "DoseLevelEnum": "trial.choices.DoseLevel",
+        "RouteEnum": "trial.choices.Route",
+        "DoseAmountUnitEnum": "dosing.choices.DoseAmountUnit",
+        "AdministrationStatusEnum": "dosing.choices.AdministrationStatus",
+        "RecordedStatusEnum": "dosing.choices.RECORDED_STATUSES",
     },
 }
 

@@ -9,7 +9,7 @@ from django import forms
 from django.forms.models import fields_for_model
 
 from trial.choices import SignatureMeaning
-from trial.forms import ReasonForChangeMixin
+from trial.forms import DateInput, ReasonForChangeMixin
 
 from ..models import EligibilityAssessment
 from ..selectors.eligibility import ASSESSMENT_VALUE_FIELDS
@@ -22,7 +22,7 @@ PASSWORD_REQUIRED = "Re-enter your password to sign the waiver."
 class EligibilityAssessmentForm(forms.Form):
     assessed_on = forms.DateField(
         label="Date of assessment",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput,
     )
 
     def __init__(self, *args, **kwargs):

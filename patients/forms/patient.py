@@ -1,6 +1,6 @@
 from django import forms
 
-from trial.forms import ReasonForChangeMixin
+from trial.forms import DateInput, ReasonForChangeMixin
 from trial.models import Site
 
 from ..choices import Sex
@@ -12,7 +12,7 @@ class PatientScreenForm(forms.Form):
     given_name = forms.CharField(max_length=100, required=False)
     family_name = forms.CharField(max_length=100, required=False)
     medical_record_number = forms.CharField(label="MRN", max_length=30, required=False)
-    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_of_birth = forms.DateField(required=False, widget=DateInput)
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
@@ -26,6 +26,6 @@ class PatientEditForm(ReasonForChangeMixin, forms.Form):
     given_name = forms.CharField(max_length=100, required=False)
     family_name = forms.CharField(max_length=100, required=False)
     medical_record_number = forms.CharField(label="MRN", max_length=30, required=False)
-    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_of_birth = forms.DateField(required=False, widget=DateInput)
 
     field_order = ["sex", "given_name", "family_name", "medical_record_number", "date_of_birth", "reason"]

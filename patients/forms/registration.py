@@ -1,11 +1,8 @@
 from django import forms
 from django.utils import timezone
 
+from trial.forms import DateInput
 from trial.models import ProtocolVersion
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ConsentForm(forms.Form):

@@ -27,3 +27,12 @@ def test_list_is_paged_and_queries_do_not_grow_with_patients(client, nurse_a, si
     assert len(many) == len(few)
     assert "Page 1 of 2 · 61 patients" in page
     assert "SA-0050" in page and "SA-0051" not in page
+
+
+def test_edit_form_shows_the_saved_date_of_birth(client, nurse_a, site_a):
+    from datetime import date
+
+    patient = patient_screen(actor=nurse_a, site=site_a, date_of_birth=date(1961, 4, 2))
+    client.force_login(nurse_a)
+    page = client.get(reverse("patients:edit", args=[patient.pk])).content.decode()
+    assert 'value="1961-04-02"' in page

@@ -1,0 +1,413 @@
+"""REST API of dosing: courses with their planned doses, recording what was given, cumulative totals.
+
+Serializers only parse types and choices; the services validate and write, so the same bad input
+gets the same message here as from the service behind the form. Ids in the URL of another site's record answer 404;
+an unknown id in the body is a 400 naming the field.
+"""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from patients.models import Patient
+from patients.selectors import patient_get
+from trial.api_pagination import DefaultCursorPagination
+from trial.api_permissions import RoleModelPermissions
+from trial.choices import DoseLevel, Route
+from trial.models import Drug
+from trial.services import NOT_ALLOWED_TO_SIGN
+
+from . import selectors, services
+from .choices import RECORDED_STATUSES, AdministrationStatus
+from .models import Course, DoseOverride, PlannedAdministration
+
+DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
+
+
+class ActionModelPermissions(RoleModelPermissions):
+    """Role model permissions, with each POST action of a view mapped to the permissions it needs
+    (``action_permissions``): recording a dose changes a planned administration, it adds none."""
+
+    def has_permission(self, request, view):
+        needed = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+        if needed is None:
+            return super().has_permission(request, view)
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perms(needed))
+
+
+def _history_url(obj, context) -> str:
+    return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=context.get("request"))
+
+
+# --- Output ---
+
+
+class AdministrationInCourseSerializer(serializers.ModelSerializer):
+    """A planned dose (or a planned period for an infusion or a daily oral drug) and what was recorded for it."""
+
+    drug = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    drug_name = serializers.CharField(source="drug.name", read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.signature_name", read_only=True, allow_null=True)
+    url = serializers.HyperlinkedIdentityField(view_name="administration-detail")
+    history_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlannedAdministration
+        fields = [
+            "id", "url", "drug", "drug_name", "day", "last_day", "dose_number", "planned_date",
+            "planned_dose", "dose_unit", "dose_per_m2", "doses_per_day", "route",
+            "window_before_days", "window_after_days", "hold_days", "reduction_percent",
+            "status", "given_at", "dose_given", "route_given", "deviation_reason", "recorded_by",
+            "history_url", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+        extra_kwargs = {
+            "planned_dose": {"help_text": "Absolute amount to give, in dose_unit (per-m² doses × the course's BSA)."},
+            "dose_given": {"help_text": "Amount given, in dose_unit."},
+        }
+
+    def get_history_url(self, obj) -> str:
+        return _history_url(obj, self.context)
+
+
+class AdministrationSerializer(AdministrationInCourseSerializer):
+    """A planned dose with its course and patient."""
+
+    patient = serializers.IntegerField(source="course.patient_id", read_only=True)
+    subject_id = serializers.CharField(source="course.patient.subject_id", read_only=True)
+    course_number = serializers.IntegerField(source="course.course_number", read_only=True)
+
+    class Meta(AdministrationInCourseSerializer.Meta):
+        fields = [
+            *AdministrationInCourseSerializer.Meta.fields[:2],
+            "course", "course_number", "patient", "subject_id",
+            *AdministrationInCourseSerializer.Meta.fields[2:],
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    """A treatment course: its place in the protocol version's sequence, start date and body size."""
+
+    subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
+    protocol_version = serializers.CharField(source="patient.protocol_version.code", read_only=True)
+    course_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    course_type_name = serializers.CharField(source="course_type.name", read_only=True)
+    started_by = serializers.CharField(source="started_by.signature_name", read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="course-detail")
+    administrations_url = serializers.SerializerMethodField()
+    history_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Course
+        fields = [
+            "id", "url", "patient", "subject_id", "protocol_version", "course_number", "sequence_step",
+            "course_type", "course_type_name", "type_ordinal", "start_date", "height_cm", "weight_kg", "bsa_m2",
+            "inotuzumab_dose_level", "early_maintenance_reason", "started_by",
+            "administrations_url", "history_url", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_administrations_url(self, obj) -> str:
+        url = reverse("administration-list", request=self.context.get("request"))
+        return f"{url}?course={obj.pk}"
+
+    def get_history_url(self, obj) -> str:
+        return _history_url(obj, self.context)
+
+
+class CourseDetailSerializer(CourseSerializer):
+    """A course with every planned dose of it, in course-day order."""
+
+    administrations = AdministrationInCourseSerializer(many=True, read_only=True)
+
+    class Meta(CourseSerializer.Meta):
+        fields = [*CourseSerializer.Meta.fields, "administrations"]
+        read_only_fields = fields
+
+
+class DoseOverrideSerializer(serializers.ModelSerializer):
+    """An investigator's signed authorisation to go past a drug's cumulative maximum (per m²)."""
+
+    authorised_by = serializers.CharField(source="authorised_by.signature_name", read_only=True)
+    signatures_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DoseOverride
+        fields = [
+            "id", "administration", "reason", "cumulative_before_per_m2", "dose_per_m2", "maximum_per_m2",
+            "authorised_by", "signatures_url", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_signatures_url(self, obj) -> str:
+        return reverse(
+            "api-record-signatures", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request")
+        )
+
+
+class CumulativeDoseSerializer(serializers.Serializer):
+    drug = serializers.CharField(source="drug.code", help_text="Drug code, e.g. inotuzumab-ozogamicin.")
+    drug_name = serializers.CharField(source="drug.name")
+    total_per_m2 = serializers.DecimalField(
+        max_digits=10, decimal_places=4, help_text="Given so far, per m² (e.g. mg/m²), over all courses."
+    )
+    maximum_per_m2 = serializers.DecimalField(
+        max_digits=10, decimal_places=4, allow_null=True, help_text="The protocol version's cumulative maximum."
+    )
+    remaining_per_m2 = serializers.DecimalField(
+        max_digits=10, decimal_places=4, allow_null=True, help_text="Maximum minus total (negative once exceeded)."
+    )
+
+
+class PatientCumulativeDosesSerializer(serializers.Serializer):
+    patient = serializers.IntegerField(source="patient.pk")
+    subject_id = serializers.CharField(source="patient.subject_id")
+    protocol_version = serializers.CharField(source="patient.protocol_version.code", allow_null=True)
+    drugs = CumulativeDoseSerializer(many=True, help_text="One entry per drug with a protocol cumulative maximum.")
+
+
+# --- Input ---
+
+
+class CourseStartSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(
+        queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
+    )
+    start_date = serializers.DateField(help_text="Course day 1.")
+    height_cm = serializers.DecimalField(**DECIMAL_INPUT, help_text="Height (cm) for this course's BSA.")
+    weight_kg = serializers.DecimalField(**DECIMAL_INPUT, help_text="Weight (kg) for this course's BSA.")
+    inotuzumab_dose_level = serializers.ChoiceField(
+        choices=DoseLevel.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Higher or lower, where the patient's protocol version has both (later courses keep it).",
+    )
+    early_maintenance_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Given only to start maintenance before the planned consolidation courses: why.",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
+        return fields
+
+
+class CourseRecomputeSerializer(serializers.Serializer):
+    height_cm = serializers.DecimalField(**DECIMAL_INPUT, help_text="New height (cm).")
+    weight_kg = serializers.DecimalField(**DECIMAL_INPUT, help_text="New weight (kg).")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Why the doses are re-planned (e.g. weight loss)."
+    )
+
+
+class DoseRecordSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=RECORDED_STATUSES, error_messages={"invalid_choice": services.CHOOSE_STATUS}
+    )
+    given_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When it was given (a given dose only)."
+    )
+    dose_given = serializers.DecimalField(
+        **DECIMAL_INPUT,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Amount given, in the administration's dose_unit (a given dose only).",
+    )
+    route_given = serializers.ChoiceField(
+        choices=Route.choices, required=False, allow_blank=True, default="", help_text="Default: the planned route."
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Needed when held or omitted, when anything differs from the plan, and to change a recorded dose.",
+    )
+    reduce_rest_of_course = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Reduce this drug's later planned doses in the course by the same fraction as this lower dose.",
+    )
+
+
+class DoseOverrideRequestSerializer(serializers.Serializer):
+    dose_given = serializers.DecimalField(**DECIMAL_INPUT, help_text="The dose to authorise, in dose_unit.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="The clinical reason for exceeding the maximum."
+    )
+    password = serializers.CharField(
+        trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        style={"input_type": "password"},
+        help_text="Your password, re-entered to sign (meaning: override).",
+    )
+
+
+# --- Views ---
+
+
+class CourseFilter(filters.FilterSet):
+    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+
+    class Meta:
+        model = Course
+        fields = ["patient"]
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class DrugCodeFilter(filters.ModelMultipleChoiceFilter):
+    """Drugs by code (``?drug=vincristine&drug=cytarabine``); an unknown code is a 400 naming the field."""
+
+
+class AdministrationFilter(filters.FilterSet):
+    course = filters.NumberFilter(field_name="course_id", help_text="Course id.")
+    patient = filters.NumberFilter(field_name="course__patient_id", help_text="Patient id.")
+    status = filters.ChoiceFilter(choices=AdministrationStatus.choices)
+    drug = DrugCodeFilter(
+        field_name="drug__code", to_field_name="code", queryset=Drug.objects.all(), help_text="Drug code (repeatable)."
+    )
+    planned_date_from = filters.DateFilter(field_name="planned_date", lookup_expr="gte", help_text="On or after.")
+    planned_date_to = filters.DateFilter(field_name="planned_date", lookup_expr="lte", help_text="On or before.")
+
+    class Meta:
+        model = PlannedAdministration
+        fields = ["course", "patient", "status", "drug", "planned_date_from", "planned_date_to"]
+
+
+class AdministrationPagination(DefaultCursorPagination):
+    """Administrations in the order they are planned."""
+
+    ordering = ("planned_date", "id")
+
+
+class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Treatment courses of the caller's sites (``?patient=<id>`` for one patient's). Another site's answers 404.
+
+    POST starts the patient's next course — its type follows the protocol version's sequence — and plans
+    every dose from the regimen and this course's body-surface area. ``recompute`` re-plans the doses
+    still to give from a new height and weight.
+    """
+
+    serializer_class = CourseSerializer
+    filterset_class = CourseFilter
+    permission_classes = [ActionModelPermissions]
+    action_permissions = {"recompute": ["dosing.change_course"]}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
+            return Course.objects.none()
+        return selectors.courses_for(self.request.user)
+
+    def get_serializer_class(self):
+        return CourseDetailSerializer if self.action == "retrieve" else CourseSerializer
+
+    def get_object(self):
+        course = selectors.course_get(self.request.user, self.kwargs["pk"])
+        self.check_object_permissions(self.request, course)
+        return course
+
+    def _respond(self, course, status_code):
+        course = selectors.course_get(self.request.user, course.pk)
+        return Response(CourseDetailSerializer(course, context=self.get_serializer_context()).data, status=status_code)
+
+    @extend_schema(request=CourseStartSerializer, responses={201: CourseDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        payload = CourseStartSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        course = services.course_start(actor=request.user, **payload.validated_data)
+        return self._respond(course, status.HTTP_201_CREATED)
+
+    @extend_schema(request=CourseRecomputeSerializer, responses={200: CourseDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def recompute(self, request, pk=None):
+        """Re-plan the doses still to give from a new height and weight (BSA); given doses stay as recorded."""
+        course = self.get_object()
+        payload = CourseRecomputeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        course = services.course_recompute_bsa(actor=request.user, course=course, **payload.validated_data)
+        return self._respond(course, status.HTTP_200_OK)
+
+
+class AdministrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Planned doses of the caller's sites, in planned order, with what was given. Another site's answers 404.
+
+    ``record`` records one as given, held or omitted (a difference from the plan needs a reason);
+    ``override`` is an investigator's signed authorisation to pass a cumulative maximum.
+    """
+
+    serializer_class = AdministrationSerializer
+    filterset_class = AdministrationFilter
+    pagination_class = AdministrationPagination
+    permission_classes = [ActionModelPermissions]
+    action_permissions = {
+        "record": ["dosing.change_plannedadministration"],
+        "override": ["dosing.change_plannedadministration"],
+    }
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PlannedAdministration.objects.none()
+        return selectors.administrations_for(self.request.user)
+
+    def get_object(self):
+        administration = selectors.administration_get(self.request.user, self.kwargs["pk"])
+        self.check_object_permissions(self.request, administration)
+        return administration
+
+    @extend_schema(request=DoseRecordSerializer, responses={200: AdministrationSerializer})
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        """Record the dose as given (when, how much, route), held or omitted — with the reason for any difference."""
+        administration = self.get_object()
+        payload = DoseRecordSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.dose_record(actor=request.user, administration=administration, **payload.validated_data)
+        fresh = selectors.administration_get(request.user, administration.pk)
+        return Response(self.get_serializer(fresh).data)
+
+    @extend_schema(request=DoseOverrideRequestSerializer, responses={201: DoseOverrideSerializer})
+    @action(detail=True, methods=["post"])
+    def override(self, request, pk=None):
+        """An investigator authorises, and signs, a dose that takes the drug past its cumulative maximum."""
+        if not request.user.has_perm("trial.sign_records"):
+            self.permission_denied(request, message=NOT_ALLOWED_TO_SIGN)
+        administration = self.get_object()
+        payload = DoseOverrideRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        override = services.dose_override_authorise(
+            actor=request.user, administration=administration, **payload.validated_data
+        )
+        return Response(
+            DoseOverrideSerializer(override, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class PatientCumulativeDosesView(APIView):
+    """Cumulative doses of one patient of the caller's sites, per drug the protocol caps (e.g. inotuzumab mg/m²)."""
+
+    permission_classes = [RoleModelPermissions]
+
+    def get_queryset(self):  # for the model permission: reading planned administrations
+        return PlannedAdministration.objects.none()
+
+    @extend_schema(responses=PatientCumulativeDosesSerializer)
+    def get(self, request, pk):
+        patient = patient_get(request.user, pk)
+        data = {"patient": patient, "drugs": selectors.cumulative_doses(patient)}
+        return Response(PatientCumulativeDosesSerializer(data).data)
