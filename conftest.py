@@ -1,5 +1,7 @@
 """Fixtures shared by every app's tests: the trial, two sites, and a user of every role at each."""
 
+import os
+
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -73,3 +75,36 @@ def api_client():
 @pytest.fixture
 def password():
     return PASSWORD
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+def page(live_server):
+    """A Playwright page in Debian's Chromium, against the live server; ``page.script_errors`` collects
+    uncaught script errors and Content-Security-Policy violations."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium not installed (scripts/ensure-chromium.sh)")
+    from playwright.sync_api import sync_playwright
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1600, "height": 1000})
+        page = context.new_page()
+        script_errors = []
+        page.on("pageerror", lambda exc: script_errors.append(str(exc)))
+        page.on("console", lambda msg: "Content Security Policy" in msg.text and script_errors.append(msg.text))
+        page.script_errors = script_errors
+        yield page
+        browser.close()

@@ -19,42 +19,15 @@ from dosing.services import (
     course_start,
     dose_record,
 )
-from patients.choices import PatientStatus
-from patients.models import Patient
-from patients.services.baseline import baseline_record
-from trial.audit import audited_create, record_history
+from trial.audit import record_history
 from trial.choices import Role
-from trial.models import ProtocolVersion, Signature
+from trial.models import Signature
 from trial.services import NOT_ALLOWED_TO_SIGN
 
 COURSES = "/api/v1/courses/"
 ADMINISTRATIONS = "/api/v1/administrations/"
 INO = "inotuzumab-ozogamicin"
 START = date(2024, 1, 3)
-
-
-@pytest.fixture
-def make_patient(nurse_a, site_a):
-    counter = iter(range(1, 1000))
-
-    def make(version="amended-2017", site=None, actor=None):
-        number = next(counter)
-        actor = actor or nurse_a
-        patient = audited_create(
-            Patient(
-                site=site or site_a,
-                subject_id=f"T-{number}",
-                sequence_number=number,
-                status=PatientStatus.REGISTERED,
-                registration_date=date(2024, 1, 2),
-                protocol_version=ProtocolVersion.objects.get(code=version),
-            ),
-            actor=actor,
-        )
-        baseline_record(actor=actor, patient=patient, cd20_percent=Decimal("10"), cns_disease_at_start=False)
-        return patient
-
-    return make
 
 
 def start(nurse, patient, when=START):
@@ -180,7 +153,7 @@ def test_unknown_ids_and_filter_values(api_client, nurse_a, make_patient):
 
 
 def test_another_sites_course_and_doses_answer_404(api_client, nurse_a, nurse_b, site_b, make_patient):
-    other = make_patient(site=site_b, actor=nurse_b)
+    other = make_patient(site=site_b, nurse=nurse_b)
     course = start(nurse_b, other)
     administration = vincristine_of(course)
     api_client.force_authenticate(nurse_a)

@@ -5,50 +5,12 @@ course calendar as a reduced dose.
 Drives Debian's Chromium (/usr/bin/chromium) through Playwright against a live server.
 """
 
-import os
-import shutil
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM),
-        reason="Chromium not installed (scripts/ensure-chromium.sh)",
-    ),
-]
-
-
-@pytest.fixture
-def page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1600, "height": 1000})
-        page = context.new_page()
-        script_errors = []
-        page.on("pageerror", lambda exc: script_errors.append(str(exc)))
-        page.on("console", lambda msg: "Content Security Policy" in msg.text and script_errors.append(msg.text))
-        page.script_errors = script_errors
-        yield page
-        browser.close()
+pytestmark = pytest.mark.browser
 
 
 def _registered_patient(nurse, site):

@@ -17,36 +17,9 @@ from dosing.services import (
     dose_override_authorise,
     dose_record,
 )
-from patients.choices import PatientStatus
-from patients.models import Patient
-from patients.services.baseline import baseline_record
-from trial.audit import audited_create, record_history
-from trial.models import ProtocolVersion
+from trial.audit import record_history
 
 INO = "inotuzumab-ozogamicin"
-
-
-@pytest.fixture
-def make_patient(nurse_a, site_a):
-    counter = iter(range(1, 1000))
-
-    def make(version="amended-2017", cd20="10", cns=False):
-        number = next(counter)
-        patient = audited_create(
-            Patient(
-                site=site_a,
-                subject_id=f"SA-T{number}",
-                sequence_number=number,
-                status=PatientStatus.REGISTERED,
-                registration_date=date(2024, 1, 2),
-                protocol_version=ProtocolVersion.objects.get(code=version),
-            ),
-            actor=nurse_a,
-        )
-        baseline_record(actor=nurse_a, patient=patient, cd20_percent=Decimal(cd20), cns_disease_at_start=cns)
-        return patient
-
-    return make
 
 
 def start(nurse, patient, when, **kwargs):
