@@ -113,7 +113,7 @@ def course_start(
     early. Doses are computed from the body-surface area of this course's height and weight.
     """
     _check_site(actor, patient)
-    patient = Patient.objects.select_for_update().select_related("protocol_version").get(pk=patient.pk)
+    patient = Patient.objects.select_for_update(of=("self",)).select_related("protocol_version").get(pk=patient.pk)
     if patient.status != PatientStatus.REGISTERED or patient.protocol_version is None:
         raise ValidationError({"patient": NOT_REGISTERED})
     errors = {}
@@ -269,7 +269,7 @@ def dose_record(
     a lower dose reduces the later planned doses of the same drug in this course by the same fraction.
     """
     administration = (
-        PlannedAdministration.objects.select_for_update()
+        PlannedAdministration.objects.select_for_update(of=("self",))
         .select_related("course__patient__protocol_version", "drug", "regimen_item")
         .get(pk=administration.pk)
     )

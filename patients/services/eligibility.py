@@ -65,7 +65,7 @@ def _validate(assessment: EligibilityAssessment):
 
 def _locked(assessment: EligibilityAssessment) -> EligibilityAssessment:
     """The assessment as saved, locked until the transaction ends (one change at a time)."""
-    return EligibilityAssessment.objects.select_for_update().select_related("patient").get(pk=assessment.pk)
+    return EligibilityAssessment.objects.select_for_update(of=("self",)).select_related("patient").get(pk=assessment.pk)
 
 
 @transaction.atomic
