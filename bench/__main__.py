@@ -12,6 +12,7 @@ import time
 
 N_PATIENTS = int(os.environ.get("BENCH_PATIENTS", "2000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+N_COURSES = int(os.environ.get("BENCH_COURSES", "50"))
 
 
 def timed(fn, runs=RUNS):
@@ -59,6 +60,39 @@ def main():
         f"patient_screen x{N_PATIENTS:<17} {elapsed:8.3f} s  ({1000 * elapsed / N_PATIENTS:.2f} ms per audited create)"
     )
 
+    # Courses: plan and save a first mini-Hyper-CVD course (about 40 planned doses) per patient.
+    from datetime import date
+    from decimal import Decimal
+
+    from dosing.models import Course
+    from dosing.services import course_start
+    from patients.models import Patient
+    from patients.services.baseline import baseline_record
+    from trial.audit import audited_update
+    from trial.models import ProtocolVersion
+
+    amended = ProtocolVersion.objects.get(code="amended-2017")
+    patients = list(Patient.objects.filter(site=site).order_by("id")[:N_COURSES])
+    for number, patient in enumerate(patients, 1):
+        audited_update(
+            patient,
+            actor=nurse,
+            reason="bench",
+            status="registered",
+            sequence_number=number,
+            registration_date=date(2024, 1, 2),
+            protocol_version=amended,
+        )
+        baseline_record(actor=nurse, patient=patient, cd20_percent=Decimal(30), cns_disease_at_start=False)
+    start = time.perf_counter()
+    for patient in patients:
+        course_start(
+            actor=nurse, patient=patient, start_date=date(2024, 1, 3), height_cm=Decimal(170), weight_kg=Decimal(70)
+        )
+    elapsed = time.perf_counter() - start
+    print(f"course_start x{N_COURSES:<21} {elapsed:8.3f} s  ({1000 * elapsed / N_COURSES:.1f} ms per course planned)")
+    course = Course.objects.first()
+
     client = Client()
     client.force_login(nurse)
     for label, url in [
@@ -66,6 +100,9 @@ def main():
         ("API patients, page of 1000", "/api/v1/patients/?page_size=1000"),
         ("patient list page (all rows)", "/patients/"),
         ("trial home page", "/"),
+        ("course calendar page", f"/dosing/courses/{course.pk}/"),
+        (f"worklist ({N_COURSES} patients' doses)", "/dosing/worklist/"),
+        ("API administrations, page of 100", "/api/v1/administrations/"),
     ]:
         assert client.get(url).status_code == 200, url
         median, low, high = timed(lambda url=url: client.get(url))
