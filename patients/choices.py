@@ -79,3 +79,65 @@ class SalvageStatus(models.TextChoices):
     S1_CRD1_LONG = "s1_crd1_ge_12", "Salvage 1, first remission ≥ 12 months"
     S2 = "s2", "Salvage 2"
     S3_PLUS = "s3_plus", "Salvage ≥ 3"
+
+
+class DonorType(models.TextChoices):
+    MATCHED_RELATED = "matched_related", "Matched related"
+    MATCHED_UNRELATED = "matched_unrelated", "Matched unrelated"
+    HAPLOIDENTICAL = "haploidentical", "Haploidentical"
+    CORD = "cord", "Cord blood"
+
+
+class TransplantStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ConditioningAgent(models.TextChoices):
+    """Agents of a conditioning regimen (the safety rules read alkylators from here)."""
+
+    BUSULFAN = "busulfan", "Busulfan"
+    CLOFARABINE = "clofarabine", "Clofarabine"
+    FLUDARABINE = "fludarabine", "Fludarabine"
+    MELPHALAN = "melphalan", "Melphalan"
+    THIOTEPA = "thiotepa", "Thiotepa"
+    CYCLOPHOSPHAMIDE = "cyclophosphamide", "Cyclophosphamide"
+    TBI = "tbi", "Total-body irradiation"
+    ATG = "atg", "Anti-thymocyte globulin"
+    OTHER = "other", "Other"
+
+
+class OffStudyReason(models.TextChoices):
+    COMPLETED = "completed", "Completed protocol therapy"
+    TRANSPLANT = "transplant", "Allogeneic SCT"
+    NO_RESPONSE = "no_response", "No response / refractory"
+    RELAPSE = "relapse", "Relapse"
+    TOXICITY = "toxicity", "Toxicity"
+    PATIENT_CHOICE = "patient_choice", "Patient decision / consent withdrawn"
+    DEATH = "death", "Death"
+    LOST = "lost", "Lost to follow-up"
+    OTHER = "other", "Other"
+
+
+class VitalStatus(models.TextChoices):
+    ALIVE = "alive", "Alive"
+    DEAD = "dead", "Dead"
+
+
+class FollowUpDiseaseStatus(models.TextChoices):
+    IN_REMISSION = "in_remission", "In remission"
+    RELAPSED = "relapsed", "Relapsed"
+    REFRACTORY = "refractory", "Active disease / refractory"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class DeathCause(models.TextChoices):
+    DISEASE = "disease", "Leukaemia (progression or relapse)"
+    INFECTION = "infection", "Infection"
+    SOS = "sos", "Sinusoidal obstruction syndrome (VOD)"
+    GVHD = "gvhd", "Graft-versus-host disease"
+    TRANSPLANT_OTHER = "transplant_other", "Other transplant-related"
+    HAEMORRHAGE = "haemorrhage", "Haemorrhage"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"

@@ -10,15 +10,22 @@ from trial.models import ProtocolVersion, Site
 from trial.scoping import scoped_queryset
 
 from .choices import (
+    ConditioningAgent,  # noqa: F401 (the codes stored in Transplant.conditioning_agents)
     CRLF2Method,
+    DeathCause,
     Diagnosis,
     DiseaseStatus,
+    DonorType,
+    FollowUpDiseaseStatus,
     FrontlineRegimen,
     KaryotypeGroup,
+    OffStudyReason,
     PatientStatus,
     PosNeg,
     Sex,
     TP53Status,
+    TransplantStatus,
+    VitalStatus,
     YesNoUnknown,
 )
 
@@ -231,3 +238,70 @@ class Baseline(AuditedModel):
 
     def __str__(self):
         return f"Baseline of {self.patient}"
+
+
+class Transplant(AuditedModel):
+    """An allogeneic stem-cell transplant, planned or done, with donor and conditioning."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="transplants")
+    status = models.CharField(max_length=10, choices=TransplantStatus.choices)
+    transplant_date = models.DateField(help_text="Date of the transplant (day 0), or the planned date.")
+    donor_type = models.CharField(max_length=20, choices=DonorType.choices, blank=True)
+    conditioning_regimen = models.CharField(max_length=200, blank=True, help_text="As named by the centre.")
+    conditioning_agents = models.JSONField(
+        default=list, blank=True, help_text="Agents of the conditioning regimen (ConditioningAgent codes)."
+    )
+
+    objects = scoped_queryset("patient__site").as_manager()
+
+    class Meta:
+        ordering = ["patient", "transplant_date", "id"]
+
+    def __str__(self):
+        return f"Allogeneic SCT {self.get_status_display().lower()} {self.transplant_date}"
+
+
+class OffStudy(AuditedModel):
+    """The date a patient came off study treatment, and why."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="off_study")
+    off_study_date = models.DateField()
+    reason = models.CharField(max_length=20, choices=OffStudyReason.choices)
+    detail = models.TextField(blank=True)
+
+    objects = scoped_queryset("patient__site").as_manager()
+
+    def __str__(self):
+        return f"Off study {self.off_study_date}: {self.get_reason_display()}"
+
+
+class FollowUp(AuditedModel):
+    """A follow-up contact: the patient's vital and disease status on a date."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="follow_ups")
+    contact_date = models.DateField()
+    vital_status = models.CharField(max_length=10, choices=VitalStatus.choices)
+    disease_status = models.CharField(max_length=20, choices=FollowUpDiseaseStatus.choices, blank=True)
+    notes = models.TextField(blank=True)
+
+    objects = scoped_queryset("patient__site").as_manager()
+
+    class Meta:
+        ordering = ["patient", "-contact_date", "-id"]
+
+    def __str__(self):
+        return f"Follow-up {self.contact_date}: {self.get_vital_status_display()}"
+
+
+class Death(AuditedModel):
+    """The patient's death: date and cause. Whether it happened in remission is derived from the responses."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="death")
+    death_date = models.DateField()
+    cause = models.CharField(max_length=20, choices=DeathCause.choices)
+    cause_detail = models.TextField(blank=True)
+
+    objects = scoped_queryset("patient__site").as_manager()
+
+    def __str__(self):
+        return f"Died {self.death_date}: {self.get_cause_display()}"

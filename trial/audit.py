@@ -14,7 +14,6 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.utils import timezone
 
 REASON_REQUIRED = "A reason for change is required when a saved value is changed."
 NOTHING_CHANGED = "Nothing was changed."
@@ -191,10 +190,6 @@ def record_history(instance):
     """The audit trail of one record, oldest first."""
     rows = instance.history.select_related("history_user").order_by("history_date", "history_id")
     return history_entries(list(rows), type(instance))
-
-
-def now():
-    return timezone.now()
 
 
 def audited_models():

@@ -105,3 +105,12 @@ class Comparator(models.TextChoices):
 class BSAFormula(models.TextChoices):
     MOSTELLER = "mosteller", "Mosteller: √(height cm × weight kg / 3600)"
     DU_BOIS = "du_bois", "Du Bois: 0.007184 × height cm^0.725 × weight kg^0.425"
+
+
+class ResponseCategory(models.TextChoices):
+    """Response categories, best first (the order decides the best overall response)."""
+
+    CR = "cr", "CR"
+    CRP = "crp", "CRp"
+    CRI = "cri", "CRi"
+    NO_RESPONSE = "no_response", "No response"

@@ -25,6 +25,7 @@ from .choices import (
     DoseUnit,
     Frequency,
     RegimenRole,
+    ResponseCategory,
     Route,
     SignatureMeaning,
     SignatureStatus,
@@ -365,6 +366,39 @@ class EligibilityCriterion(AuditedModel):
 
     def __str__(self):
         return self.text
+
+
+class ResponseRule(AuditedModel):
+    """One line of a protocol version's response definitions: the category a bone-marrow evaluation gets
+    when its blasts, neutrophils, platelets and extramedullary disease satisfy the line.
+
+    Lines are tried in ``order``; the first that matches decides; none matching is "no response".
+    Empty comparators mean "any value". A line marked not_in_paper is a reading of a case the
+    paper does not cover, and pages show its label.
+    """
+
+    protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.CASCADE, related_name="response_rules")
+    code = models.SlugField(max_length=80)
+    order = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=20, choices=ResponseCategory.choices)
+    label = models.CharField(max_length=200, help_text="The definition in words, shown with the derived response.")
+    marrow_blasts_max_percent = models.DecimalField(max_digits=6, decimal_places=2)
+    neutrophils_comparator = models.CharField(max_length=2, blank=True, choices=[(c, c) for c in (">", "<=")])
+    neutrophils_threshold = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    platelets_comparator = models.CharField(max_length=2, blank=True, choices=[(c, c) for c in (">", "<=")])
+    platelets_threshold = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    extramedullary_disease_allowed = models.BooleanField(default=False)
+    source = models.CharField(max_length=20, choices=DataSource.choices, default=DataSource.PAPER)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["protocol_version", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol_version", "code"], name="response_rule_code_unique_per_version")
+        ]
+
+    def __str__(self):
+        return self.label
 
 
 class SignatureQuerySet(AuditedQuerySet):

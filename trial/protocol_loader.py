@@ -42,6 +42,7 @@ from .choices import (
     DoseUnit,
     Frequency,
     RegimenRole,
+    ResponseCategory,
     Route,
     VersionAssignmentRule,
 )
@@ -55,6 +56,7 @@ from .models import (
     ProtocolParameter,
     ProtocolVersion,
     RegimenItem,
+    ResponseRule,
     Trial,
 )
 
@@ -89,6 +91,7 @@ BAD_DAYS = "days must be a list of course days or ranges such as '1-4, 11-14', g
 CANNOT_DELETE = "is no longer in the data file but cannot be removed: other records still refer to it ({refs})"
 RULE_NEEDS_SEQUENCE_NUMBER = "assignment_rule {rule} needs applies_from_sequence_number"
 BASE_VERSION_COUNT = "exactly one protocol version must have assignment_rule base, got {count}{codes}"
+RESPONSE_RULE_PAIR = "{count}_comparator and {count}_threshold go together (both or neither)"
 CRITERION_NEEDS_THRESHOLD = "comparator {comparator} needs a threshold"
 CRITERION_TAKES_NO_THRESHOLD = "comparator {comparator} takes no threshold"
 CRITERION_NEEDS_VALUES = "comparator {comparator} needs allowed_values"
@@ -125,6 +128,7 @@ LOAD_ORDER = (
     RegimenItem,
     DrugHoldRule,
     EligibilityCriterion,
+    ResponseRule,
 )
 
 
@@ -375,6 +379,17 @@ def _choice(choices):
     return parse
 
 
+def _choice_or_blank(values):
+    def parse(value):
+        if value in (None, ""):
+            return ""
+        if value not in values:
+            raise _Invalid(f"must be one of {', '.join(repr(v) for v in values)} or empty, got {value!r}")
+        return value
+
+    return parse
+
+
 def _optional(parser):
     def parse(value):
         return None if value is None else parser(value)
@@ -519,6 +534,7 @@ VERSION_FILE_SPEC = {
     "hold_rules": (_list, list),
     "parameters": (_list, list),
     "eligibility_criteria": (_list, _REQUIRED),
+    "response_rules": (_list, _REQUIRED),
 }
 VERSION_SPEC = {
     "code": (_slug, _REQUIRED),
@@ -594,6 +610,20 @@ CRITERION_SPEC = {
     "unit": (_text, ""),
     "source": (_choice(DataSource), DataSource.PAPER),
 }
+RESPONSE_RULE_SPEC = {
+    "code": (_slug, _REQUIRED),
+    "order": (_integer(0), _REQUIRED),
+    "category": (_choice(ResponseCategory), _REQUIRED),
+    "label": (_required_text, _REQUIRED),
+    "marrow_blasts_max_percent": (_decimal(2), _REQUIRED),
+    "neutrophils_comparator": (_choice_or_blank((">", "<=")), ""),
+    "neutrophils_threshold": (_optional(_decimal(3)), None),
+    "platelets_comparator": (_choice_or_blank((">", "<=")), ""),
+    "platelets_threshold": (_optional(_decimal(3)), None),
+    "extramedullary_disease_allowed": (_boolean, False),
+    "source": (_choice(DataSource), DataSource.PAPER),
+    "note": (_text, ""),
+}
 PARAMETER_SPEC = {
     "key": (_slug, _REQUIRED),
     "value": (_decimal(4), _REQUIRED),
@@ -618,6 +648,7 @@ class _VersionData:
     hold_rules: list[dict]
     parameters: list[dict]
     criteria: list[dict]
+    response_rules: list[dict]
 
 
 @dataclass
@@ -784,7 +815,18 @@ def _read_version(directory, filename, errors, drug_codes, drug_classes, amendme
 
     if version is None or len(errors.messages) > before:
         return None
-    return _VersionData(file, version, course_types, sequence, regimen, hold_rules, parameters, criteria)
+    response_rules = _parse_list(errors, name, top["response_rules"], RESPONSE_RULE_SPEC, "response rule")
+    for rule in response_rules:
+        for count in ("neutrophils", "platelets"):
+            if bool(rule[f"{count}_comparator"]) != (rule[f"{count}_threshold"] is not None):
+                errors.add(name, f"response rule {rule['code']}", RESPONSE_RULE_PAIR.format(count=count))
+    if not any(r["category"] != ResponseCategory.NO_RESPONSE for r in response_rules):
+        errors.add(name, "response_rules", "at least one rule must define a response category")
+    if version is None or len(errors.messages) > before:
+        return None
+    return _VersionData(
+        file, version, course_types, sequence, regimen, hold_rules, parameters, criteria, response_rules
+    )
 
 
 def _check_criterion(errors, file, criterion):
@@ -1025,6 +1067,9 @@ def _write(data: _TrialData, writer: _Writer):
     criteria_existing = {
         (c.protocol_version_id, c.code): c for c in EligibilityCriterion.objects.filter(protocol_version__trial=trial)
     }
+    response_rules_existing = {
+        (r.protocol_version_id, r.code): r for r in ResponseRule.objects.filter(protocol_version__trial=trial)
+    }
 
     file_of_version: dict[int, LoadedFile] = {}
     for vdata in data.versions:
@@ -1110,6 +1155,15 @@ def _write(data: _TrialData, writer: _Writer):
                 vfile,
                 f"eligibility criterion {vcode}/{criterion['code']}",
             )
+        for rule in vdata.response_rules:
+            writer.upsert(
+                ResponseRule,
+                response_rules_existing,
+                (version.pk, rule["code"]),
+                {"protocol_version": version, **rule},
+                vfile,
+                f"response rule {vcode}/{rule['code']}",
+            )
 
     # What is left in the "existing" maps is no longer in the files.
     def file_for(row):
@@ -1146,5 +1200,8 @@ def _write(data: _TrialData, writer: _Writer):
         criteria_existing.values(),
         file_for,
         child_label("eligibility criterion", lambda r: r.code),
+    )
+    writer.mark_stale(
+        ResponseRule, response_rules_existing.values(), file_for, child_label("response rule", lambda r: r.code)
     )
     writer.delete_stale()

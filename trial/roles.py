@@ -15,6 +15,11 @@ VIEW_CLINICAL = [
     "dosing.view_course",
     "dosing.view_plannedadministration",
     "dosing.view_doseoverride",
+    "responses.view_marrowassessment",
+    "patients.view_transplant",
+    "patients.view_offstudy",
+    "patients.view_followup",
+    "patients.view_death",
 ]
 ENTER_CLINICAL = [
     "patients.add_patient",
@@ -27,6 +32,14 @@ ENTER_CLINICAL = [
     "dosing.add_course",
     "dosing.change_course",
     "dosing.change_plannedadministration",
+    "responses.add_marrowassessment",
+    "responses.change_marrowassessment",
+    "patients.add_transplant",
+    "patients.change_transplant",
+    "patients.add_offstudy",
+    "patients.add_followup",
+    "patients.add_death",
+    "patients.change_death",
 ]
 CORRECT_CLINICAL = [
     "patients.change_patient",
@@ -34,6 +47,9 @@ CORRECT_CLINICAL = [
     "patients.change_baseline",
     "dosing.change_course",
     "dosing.change_plannedadministration",
+    "responses.change_marrowassessment",
+    "patients.change_transplant",
+    "patients.change_death",
 ]
 VIEW_PROTOCOL = [
     "trial.view_trial",
@@ -48,6 +64,7 @@ VIEW_PROTOCOL = [
     "trial.view_drugholdrule",
     "trial.view_signature",
     "trial.view_eligibilitycriterion",
+    "trial.view_responserule",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "trial",
     "patients",
     "dosing",
+    "responses",
     "adverse_events",
 ]
 

@@ -21,6 +21,7 @@ from trial.models import (
     Drug,
     DrugHoldRule,
     EligibilityCriterion,
+    ResponseRule,
     ProtocolAmendment,
     ProtocolParameter,
     ProtocolVersion,
@@ -50,6 +51,7 @@ PROTOCOL_MODELS = (
     RegimenItem,
     DrugHoldRule,
     EligibilityCriterion,
+    ResponseRule,
 )
 AFTER_URSODIOL = date(2016, 3, 1)  # a course start after the September 2015 amendment
 NO_CNS_CD20_POSITIVE = {"cd20_percent": 30, "cns_disease_active": 0}
@@ -580,9 +582,6 @@ def test_azoles_are_held_around_vincristine_in_both_versions(loaded):
         ("ae_reporting_window_months", "2"),
         ("sos_reporting_window_months", "24"),
         ("early_death_days", "28"),
-        ("cr_bone_marrow_blasts_max_percent", "5"),
-        ("cr_neutrophils_above_1e9_per_l", "1.0"),
-        ("cr_platelets_above_1e9_per_l", "100"),
         ("rituximab_cd20_min_percent", "20"),
         ("dose_deviation_tolerance_percent", "10"),
         ("sos_bilirubin_min_mg_dl", "2"),
@@ -752,3 +751,29 @@ def test_two_base_versions_are_refused(actor, data_copy):
     assert "NCT01371630/trial.yaml: versions: exactly one protocol version must have assignment_rule base, got 2" in (
         str(exc.value)
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("version_code", ["original", "amended-2017"])
+def test_response_rules_match_protocol_section_4(version_code):
+    """CR: blasts ≤ 5%, neutrophils > 1, platelets > 100; CRp: platelets below; CRi: both below;
+    neutrophils < 1 with platelets recovered is the paper's gap, read as CRi and marked not in paper."""
+    rules = [
+        (
+            r.category,
+            r.marrow_blasts_max_percent.normalize(),
+            r.neutrophils_comparator,
+            r.neutrophils_threshold.normalize(),
+            r.platelets_comparator,
+            r.platelets_threshold.normalize(),
+            r.extramedullary_disease_allowed,
+            r.source,
+        )
+        for r in ResponseRule.objects.filter(protocol_version__code=version_code).order_by("order")
+    ]
+    assert rules == [
+        ("cr", Decimal(5), ">", Decimal(1), ">", Decimal(100), False, "paper"),
+        ("crp", Decimal(5), ">", Decimal(1), "<=", Decimal(100), False, "paper"),
+        ("cri", Decimal(5), "<=", Decimal(1), "<=", Decimal(100), False, "paper"),
+        ("cri", Decimal(5), "<=", Decimal(1), ">", Decimal(100), False, "not_in_paper"),
+    ]

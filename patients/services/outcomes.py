@@ -1,0 +1,151 @@
+"""Outcomes after registration: allogeneic SCT, off study, follow-up contacts, death."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from trial.audit import audited_create, audited_update
+
+from ..choices import ConditioningAgent, PatientStatus, VitalStatus
+from ..models import Death, FollowUp, OffStudy, Patient, Transplant
+from .patient import SITE_NOT_YOURS
+
+NOT_REGISTERED = "Outcomes are recorded for registered patients only."
+IN_FUTURE = "This date is in the future."
+BEFORE_REGISTRATION = "This date is before the patient's registration ({date})."
+AFTER_DEATH = "This date is after the patient's death ({date})."
+ALREADY_RECORDED = "Already recorded for this patient; correct the existing record instead."
+UNKNOWN_AGENT = "Unknown conditioning agent(s): {agents}."
+DONE_IN_FUTURE = "A transplant marked done cannot be in the future."
+ALIVE_LATER = "A follow-up on {date} records the patient alive after this date."
+DEAD_AT_FOLLOW_UP = "Record the death itself (date and cause) rather than a follow-up saying dead."
+
+
+def _check(actor, patient: Patient, field: str, when: date, *, future_ok: bool = False):
+    if patient.site_id not in actor.site_ids():
+        raise ValidationError({"patient": SITE_NOT_YOURS})
+    if patient.status not in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY) or not patient.registration_date:
+        raise ValidationError({"patient": NOT_REGISTERED})
+    if when is None:
+        return
+    if not future_ok and when > timezone.localdate():
+        raise ValidationError({field: IN_FUTURE})
+    if when < patient.registration_date:
+        raise ValidationError({field: BEFORE_REGISTRATION.format(date=patient.registration_date)})
+    death = Death.objects.filter(patient=patient).first()
+    if death and when > death.death_date:
+        raise ValidationError({field: AFTER_DEATH.format(date=death.death_date)})
+
+
+def _check_agents(agents):
+    unknown = sorted(set(agents or []) - set(ConditioningAgent.values))
+    if unknown:
+        raise ValidationError({"conditioning_agents": UNKNOWN_AGENT.format(agents=", ".join(unknown))})
+
+
+@transaction.atomic
+def transplant_record(
+    *,
+    actor,
+    patient: Patient,
+    status: str,
+    transplant_date: date,
+    donor_type: str = "",
+    conditioning_regimen: str = "",
+    conditioning_agents: list | None = None,
+) -> Transplant:
+    """Record an allogeneic SCT, planned (a future date is allowed) or done."""
+    _check(actor, patient, "transplant_date", transplant_date, future_ok=(status != "done"))
+    _check_agents(conditioning_agents)
+    return audited_create(
+        Transplant(
+            patient=patient,
+            status=status,
+            transplant_date=transplant_date,
+            donor_type=donor_type,
+            conditioning_regimen=conditioning_regimen,
+            conditioning_agents=sorted(set(conditioning_agents or [])),
+        ),
+        actor=actor,
+        reason="Transplant recorded",
+    )
+
+
+@transaction.atomic
+def transplant_update(*, actor, transplant: Transplant, reason: str = "", **changes) -> Transplant:
+    status = changes.get("status", transplant.status)
+    when = changes.get("transplant_date", transplant.transplant_date)
+    _check(actor, transplant.patient, "transplant_date", when, future_ok=(status != "done"))
+    if "conditioning_agents" in changes:
+        _check_agents(changes["conditioning_agents"])
+        changes["conditioning_agents"] = sorted(set(changes["conditioning_agents"] or []))
+    transplant, _ = audited_update(transplant, actor=actor, reason=reason, **changes)
+    return transplant
+
+
+@transaction.atomic
+def off_study_record(*, actor, patient: Patient, off_study_date: date, reason: str, detail: str = "") -> OffStudy:
+    """Take the patient off study treatment (the patient's status becomes off study)."""
+    _check(actor, patient, "off_study_date", off_study_date)
+    if OffStudy.objects.filter(patient=patient).exists():
+        raise ValidationError({"patient": ALREADY_RECORDED})
+    record = audited_create(
+        OffStudy(patient=patient, off_study_date=off_study_date, reason=reason, detail=detail),
+        actor=actor,
+        reason="Off study",
+    )
+    audited_update(
+        patient, actor=actor, reason=f"Off study: {record.get_reason_display()}", status=PatientStatus.OFF_STUDY
+    )
+    return record
+
+
+@transaction.atomic
+def follow_up_record(
+    *, actor, patient: Patient, contact_date: date, vital_status: str, disease_status: str = "", notes: str = ""
+) -> FollowUp:
+    """A follow-up contact: alive (with disease status) on a date."""
+    _check(actor, patient, "contact_date", contact_date)
+    if vital_status == VitalStatus.DEAD and not Death.objects.filter(patient=patient).exists():
+        raise ValidationError({"vital_status": DEAD_AT_FOLLOW_UP})
+    return audited_create(
+        FollowUp(
+            patient=patient,
+            contact_date=contact_date,
+            vital_status=vital_status,
+            disease_status=disease_status,
+            notes=notes,
+        ),
+        actor=actor,
+        reason="Follow-up contact",
+    )
+
+
+@transaction.atomic
+def death_record(*, actor, patient: Patient, death_date: date, cause: str, cause_detail: str = "") -> Death:
+    """Record the patient's death (once)."""
+    _check(actor, patient, "death_date", death_date)
+    if Death.objects.filter(patient=patient).exists():
+        raise ValidationError({"patient": ALREADY_RECORDED})
+    last_alive = (
+        FollowUp.objects.filter(patient=patient, vital_status=VitalStatus.ALIVE, contact_date__gt=death_date)
+        .order_by("-contact_date")
+        .values_list("contact_date", flat=True)
+        .first()
+    )
+    if last_alive:
+        raise ValidationError({"death_date": ALIVE_LATER.format(date=last_alive)})
+    return audited_create(
+        Death(patient=patient, death_date=death_date, cause=cause, cause_detail=cause_detail),
+        actor=actor,
+        reason="Death recorded",
+    )
+
+
+@transaction.atomic
+def death_update(*, actor, death: Death, reason: str = "", **changes) -> Death:
+    _check(actor, death.patient, "death_date", None)
+    death, _ = audited_update(death, actor=actor, reason=reason, **changes)
+    return death

@@ -1,0 +1,235 @@
+"""Reads of the responses app: each patient's derived response history and endpoints.
+
+:func:`patient_endpoints` is the one place endpoints are computed; dashboards, exports and pages
+share it. It reads a whole list of patients in a fixed number of queries.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Min, Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from dosing.models import Course
+from patients.choices import KaryotypeGroup, PatientStatus, VitalStatus
+from patients.models import Baseline, FollowUp, Patient, Transplant
+from trial.choices import CoursePhase
+from trial.models import ProtocolParameter, ResponseRule
+
+from .derivations import Endpoints, Evaluation, Outcome, RuleSpec, endpoints, outcomes
+from .models import MarrowAssessment
+
+NORMAL_OR_UNINFORMATIVE_KARYOTYPES = {KaryotypeGroup.DIPLOID, KaryotypeGroup.INSUFFICIENT, ""}
+RELAPSE_KEY = "relapse_bone_marrow_blasts_above_percent"
+EARLY_DEATH_KEY = "early_death_days"
+
+
+class ProtocolReadings:
+    """Response rules and parameters of each protocol version, read once for a whole list of patients."""
+
+    def __init__(self):
+        self._rules: dict[int, list[RuleSpec]] = {}
+        self._parameters: dict[int, dict[str, object]] = {}
+
+    def rules(self, version_id: int) -> list[RuleSpec]:
+        if not self._rules:
+            for rule in ResponseRule.objects.order_by("protocol_version_id", "order"):
+                self._rules.setdefault(rule.protocol_version_id, []).append(RuleSpec.from_model(rule))
+        return self._rules.get(version_id, [])
+
+    def parameter(self, version_id: int, key: str):
+        if not self._parameters:
+            for p in ProtocolParameter.objects.all():
+                self._parameters.setdefault(p.protocol_version_id, {})[p.key] = p.value
+        return self._parameters[version_id][key]
+
+
+def evaluation_of(assessment: MarrowAssessment) -> Evaluation:
+    return Evaluation(
+        assessed_on=assessment.assessed_on,
+        blasts=assessment.marrow_blast_percent,
+        neutrophils=assessment.neutrophils_1e9_per_l,
+        platelets=assessment.platelets_1e9_per_l,
+        extramedullary=assessment.extramedullary_disease,
+        blasts_due_to_recovery=assessment.blasts_due_to_recovery,
+        mrd_flow=assessment.mrd_flow,
+        cytogenetics=assessment.cytogenetics,
+        key=assessment.pk,
+    )
+
+
+def history_of(patient: Patient, readings: ProtocolReadings | None = None) -> list[Outcome]:
+    """The patient's evaluations by date, each with its derived response and relapse mark.
+
+    Uses ``patient.marrow_assessments`` (prefetched by the list selectors)."""
+    readings = readings or ProtocolReadings()
+    version_id = patient.protocol_version_id
+    if version_id is None:
+        return []
+    return outcomes(
+        [evaluation_of(a) for a in patient.marrow_assessments.all()],
+        readings.rules(version_id),
+        readings.parameter(version_id, RELAPSE_KEY),
+    )
+
+
+def preview_response(patient: Patient, *, blasts, neutrophils, platelets, extramedullary) -> Outcome | None:
+    """The response a set of typed values would get for this patient (for the live form)."""
+    from .derivations import classify
+
+    if patient.protocol_version_id is None:
+        return None
+    readings = ProtocolReadings()
+    category, rule = classify(
+        readings.rules(patient.protocol_version_id),
+        blasts=blasts,
+        neutrophils=neutrophils,
+        platelets=platelets,
+        extramedullary=extramedullary,
+    )
+    evaluation = Evaluation(timezone.localdate(), blasts, neutrophils, platelets, extramedullary)
+    return Outcome(evaluation, category, rule, relapse=False)
+
+
+def _patients_with_outcomes(queryset):
+    return (
+        queryset.select_related("protocol_version", "death", "baseline", "site")
+        .prefetch_related(
+            Prefetch("marrow_assessments", queryset=MarrowAssessment.objects.order_by("assessed_on", "id")),
+            Prefetch("follow_ups", queryset=FollowUp.objects.filter(vital_status=VitalStatus.ALIVE)),
+            Prefetch("transplants", queryset=Transplant.objects.filter(status="done")),
+        )
+        .annotate(treatment_start=Min("courses__start_date"), last_course_start=Min("courses__start_date"))
+    )
+
+
+def _last_contact(patient: Patient) -> date | None:
+    """The last date the patient is known alive from what is recorded."""
+    dates = [patient.registration_date]
+    dates += [f.contact_date for f in patient.follow_ups.all()]
+    dates += [a.assessed_on for a in patient.marrow_assessments.all()]
+    dates += [t.transplant_date for t in patient.transplants.all()]
+    if patient.treatment_start:
+        dates.append(patient.treatment_start)
+    dates = [d for d in dates if d]
+    return max(dates) if dates else None
+
+
+def _abnormal_karyotype(patient: Patient) -> bool | None:
+    try:
+        baseline = patient.baseline
+    except Baseline.DoesNotExist:
+        return None
+    if not baseline.karyotype_group or baseline.karyotype_group == KaryotypeGroup.INSUFFICIENT:
+        return None
+    return baseline.karyotype_group not in NORMAL_OR_UNINFORMATIVE_KARYOTYPES
+
+
+@dataclass(frozen=True)
+class PatientOutcome:
+    patient: Patient
+    history: list[Outcome]
+    endpoints: Endpoints
+
+
+def patient_endpoints(queryset) -> list[PatientOutcome]:
+    """Endpoints of every registered patient of ``queryset`` (already scoped by the caller), in a fixed
+    number of queries: OS from treatment start (first course), RFS from the first response, early death,
+    best response, MRD and cytogenetic response, censoring at the last date known alive."""
+    readings = ProtocolReadings()
+    result = []
+    patients = _patients_with_outcomes(queryset.filter(protocol_version__isnull=False).order_by("sequence_number"))
+    for patient in patients:
+        history = history_of(patient, readings)
+        death = getattr(patient, "death", None)
+        result.append(
+            PatientOutcome(
+                patient,
+                history,
+                endpoints(
+                    treatment_start=patient.treatment_start,
+                    history=history,
+                    death_date=death.death_date if death else None,
+                    last_contact=_last_contact(patient),
+                    early_death_days=int(readings.parameter(patient.protocol_version_id, EARLY_DEATH_KEY)),
+                    abnormal_karyotype=_abnormal_karyotype(patient),
+                ),
+            )
+        )
+    return result
+
+
+def endpoints_for_user(user):
+    return patient_endpoints(Patient.objects.for_user(user))
+
+
+def patient_outcome(patient: Patient) -> PatientOutcome | None:
+    found = patient_endpoints(Patient.objects.filter(pk=patient.pk))
+    return found[0] if found else None
+
+
+def assessments_for(user, *, patient=None):
+    qs = MarrowAssessment.objects.for_user(user).select_related("patient__site", "after_course", "recorded_by")
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    return qs.order_by("patient_id", "assessed_on", "id")
+
+
+def assessment_get(user, pk) -> MarrowAssessment:
+    return get_object_or_404(assessments_for(user), pk=pk)
+
+
+@dataclass(frozen=True)
+class AssessmentDue:
+    patient: Patient
+    reason: str
+    due_on: date
+    overdue: bool
+
+
+def due_for_assessment(user, *, on: date | None = None) -> list[AssessmentDue]:
+    """Patients of the user's sites due for a bone-marrow evaluation (protocol §4 schedule, from the
+    version's parameters): after course 1; every 2–4 courses in consolidation; every 3–6 months in maintenance."""
+    on = on or timezone.localdate()
+    readings = ProtocolReadings()
+    patients = (
+        Patient.objects.for_user(user)
+        .filter(status=PatientStatus.REGISTERED, death__isnull=True, protocol_version__isnull=False)
+        .select_related("site", "protocol_version")
+        .prefetch_related(
+            Prefetch("courses", queryset=Course.objects.select_related("course_type").order_by("course_number")),
+            Prefetch("marrow_assessments", queryset=MarrowAssessment.objects.order_by("assessed_on")),
+        )
+        .order_by("site__code", "subject_id")
+    )
+    due = []
+    for patient in patients:
+        courses = list(patient.courses.all())
+        if not courses:
+            continue
+        version = patient.protocol_version_id
+        param = lambda key, v=version: int(readings.parameter(v, key))  # noqa: E731
+        assessments = list(patient.marrow_assessments.all())
+        last = assessments[-1].assessed_on if assessments else None
+        if last is None:
+            due_on = courses[0].start_date + relativedelta(days=param("assessment_after_course_1_days"))
+            if due_on <= on:
+                due.append(AssessmentDue(patient, "First evaluation after course 1", due_on, due_on < on))
+            continue
+        since = [c for c in courses if c.start_date > last]
+        current = courses[-1]
+        if current.course_type.phase == CoursePhase.MAINTENANCE:
+            due_on = last + relativedelta(months=param("assessment_maintenance_months_min"))
+            overdue_on = last + relativedelta(months=param("assessment_maintenance_months_max"))
+            if due_on <= on:
+                due.append(
+                    AssessmentDue(patient, "Maintenance: 3–6 months since the last evaluation", due_on, overdue_on < on)
+                )
+        elif len(since) >= param("assessment_every_courses_min"):
+            overdue = len(since) > param("assessment_every_courses_max")
+            due.append(
+                AssessmentDue(patient, f"{len(since)} courses since the last evaluation", since[0].start_date, overdue)
+            )
+    return due

@@ -1,0 +1,96 @@
+"""Writes of the responses app: bone-marrow evaluations (the response itself is derived, never written)."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from patients.choices import PatientStatus
+from patients.models import Patient
+from trial.audit import audited_create, audited_update
+
+from .models import MarrowAssessment
+
+SITE_NOT_YOURS = "You are not a member of this patient's site."
+NOT_REGISTERED = "Marrow evaluations are recorded for registered patients only."
+IN_FUTURE = "This date is in the future."
+BEFORE_REGISTRATION = "This date is before the patient's registration ({date})."
+COURSE_OF_OTHER_PATIENT = "This course belongs to another patient."
+COURSE_AFTER_ASSESSMENT = "Course {number} started on {date}, after this evaluation."
+LEVEL_WITHOUT_DETECTION = "A level is recorded only when MRD is detected."
+ONE_PER_DAY = "An evaluation is already recorded for this patient on this date."
+
+VALUE_FIELDS = (
+    "after_course",
+    "marrow_blast_percent",
+    "blasts_due_to_recovery",
+    "extramedullary_disease",
+    "neutrophils_1e9_per_l",
+    "platelets_1e9_per_l",
+    "mrd_flow",
+    "mrd_flow_level",
+    "mrd_ngs",
+    "mrd_ngs_level",
+    "cytogenetics",
+)
+
+
+def _validate(patient: Patient, assessed_on: date, values: dict, *, exclude_pk=None):
+    errors = {}
+    if assessed_on is not None:
+        if assessed_on > timezone.localdate():
+            errors["assessed_on"] = IN_FUTURE
+        elif patient.registration_date and assessed_on < patient.registration_date:
+            errors["assessed_on"] = BEFORE_REGISTRATION.format(date=patient.registration_date)
+        elif MarrowAssessment.objects.filter(patient=patient, assessed_on=assessed_on).exclude(pk=exclude_pk).exists():
+            errors["assessed_on"] = ONE_PER_DAY
+    course = values.get("after_course")
+    if course is not None:
+        if course.patient_id != patient.pk:
+            errors["after_course"] = COURSE_OF_OTHER_PATIENT
+        elif assessed_on is not None and course.start_date > assessed_on:
+            errors["after_course"] = COURSE_AFTER_ASSESSMENT.format(number=course.course_number, date=course.start_date)
+    for kind in ("flow", "ngs"):
+        if values.get(f"mrd_{kind}_level") is not None and values.get(f"mrd_{kind}") != "detected":
+            errors[f"mrd_{kind}_level"] = LEVEL_WITHOUT_DETECTION
+    return errors
+
+
+@transaction.atomic
+def assessment_record(*, actor, patient: Patient, assessed_on: date, **values) -> MarrowAssessment:
+    """Record a bone-marrow evaluation with its same-day counts, MRD and cytogenetics."""
+    unknown = set(values) - set(VALUE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    if patient.site_id not in actor.site_ids():
+        raise ValidationError({"patient": SITE_NOT_YOURS})
+    if patient.status not in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY):
+        raise ValidationError({"patient": NOT_REGISTERED})
+    assessment = MarrowAssessment(patient=patient, assessed_on=assessed_on, recorded_by=actor, **values)
+    errors = _validate(patient, assessed_on, values)
+    try:
+        assessment.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, messages[0])
+    if errors:
+        raise ValidationError(errors)
+    return audited_create(assessment, actor=actor, reason="Marrow evaluation recorded")
+
+
+@transaction.atomic
+def assessment_update(*, actor, assessment: MarrowAssessment, reason: str = "", **changes) -> MarrowAssessment:
+    """Correct an evaluation; changing a saved value needs a reason. The derived response follows."""
+    unknown = set(changes) - set(VALUE_FIELDS) - {"assessed_on"}
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    patient = assessment.patient
+    if patient.site_id not in actor.site_ids():
+        raise ValidationError({"patient": SITE_NOT_YOURS})
+    merged = {name: getattr(assessment, name) for name in VALUE_FIELDS} | changes
+    errors = _validate(patient, changes.get("assessed_on", assessment.assessed_on), merged, exclude_pk=assessment.pk)
+    if errors:
+        raise ValidationError(errors)
+    assessment, _ = audited_update(assessment, actor=actor, reason=reason, **changes)
+    return assessment
