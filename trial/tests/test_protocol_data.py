@@ -21,11 +21,11 @@ from trial.models import (
     Drug,
     DrugHoldRule,
     EligibilityCriterion,
-    ResponseRule,
     ProtocolAmendment,
     ProtocolParameter,
     ProtocolVersion,
     RegimenItem,
+    ResponseRule,
     Trial,
 )
 from trial.protocol import (
