@@ -8,7 +8,7 @@ PORT ?= 8000
 # Production settings checked by `make lint` (dummy values: nothing is served with them).
 DEPLOY_ENV := DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=lint-only-$(shell echo x | sha256sum | cut -c1-50) ALLOWED_HOSTS=trial.example.org DATABASE_URL=sqlite:///:memory:
 
-.PHONY: demo test test-sqlite test-pg test-browser lint format bench venv clean serve
+.PHONY: demo cohort test test-sqlite test-pg test-browser lint format bench venv clean serve
 
 venv: $(STAMP)
 $(STAMP): requirements.txt requirements-dev.txt
@@ -23,6 +23,11 @@ demo: venv  ## Migrate, load the protocol, create demo users and patients, serve
 	$(BIN)/python manage.py demo_setup
 	$(BIN)/python manage.py demo_dosing
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+cohort: venv  ## The reference cohort (110 synthetic patients matching the paper's Table 2) at site REF, on a fresh database
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_protocol
+	$(BIN)/python manage.py reference_cohort
 
 test: venv  ## The whole suite (SQLite by default; PostgreSQL when DATABASE_URL points there)
 	$(BIN)/python -m pytest

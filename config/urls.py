@@ -8,7 +8,9 @@ from rest_framework.routers import DefaultRouter
 from dosing.api import AdministrationViewSet, CourseViewSet, PatientCumulativeDosesView
 from patients.api.baseline import BaselineViewSet
 from patients.api.eligibility import EligibilityAssessmentViewSet
+from patients.api.outcomes import DeathViewSet, FollowUpViewSet, OffStudyViewSet, TransplantViewSet
 from patients.api.patient import PatientViewSet
+from responses.api import EndpointListView, MarrowAssessmentViewSet, PatientEndpointsView
 from trial.api import ProtocolVersionViewSet, RecordHistoryView, RecordSignaturesView, SiteViewSet
 from trial.views import healthz
 
@@ -20,6 +22,11 @@ router.register("eligibility-assessments", EligibilityAssessmentViewSet, basenam
 router.register("baselines", BaselineViewSet, basename="baseline")
 router.register("courses", CourseViewSet, basename="course")
 router.register("administrations", AdministrationViewSet, basename="administration")
+router.register("marrow-assessments", MarrowAssessmentViewSet, basename="marrow-assessment")
+router.register("transplants", TransplantViewSet, basename="transplant")
+router.register("off-study", OffStudyViewSet, basename="off-study")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("deaths", DeathViewSet, basename="death")
 
 api_v1 = [
     path("", include(router.urls)),
@@ -28,6 +35,8 @@ api_v1 = [
         PatientCumulativeDosesView.as_view(),
         name="api-patient-cumulative-doses",
     ),
+    path("patients/<int:pk>/endpoints/", PatientEndpointsView.as_view(), name="api-patient-endpoints"),
+    path("endpoints/", EndpointListView.as_view(), name="api-endpoints"),
     path("records/<str:label>/<int:pk>/history/", RecordHistoryView.as_view(), name="api-record-history"),
     path("records/<str:label>/<int:pk>/signatures/", RecordSignaturesView.as_view(), name="api-record-signatures"),
 ]
@@ -38,6 +47,7 @@ urlpatterns = [
     path("", include("trial.urls")),
     path("patients/", include("patients.urls")),
     path("dosing/", include("dosing.urls")),
+    path("responses/", include("responses.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

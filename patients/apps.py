@@ -26,3 +26,11 @@ class PatientsConfig(AppConfig):
 
         registry.register(EligibilityAssessment, assessment_get_by_id)
         eligibility_variables_register(eligibility_variables())
+
+        from .models import Death, FollowUp, OffStudy, Transplant
+        from .selectors import outcomes
+
+        registry.register(Transplant, outcomes.transplant_get)
+        registry.register(OffStudy, outcomes.off_study_get)
+        registry.register(FollowUp, outcomes.follow_up_get)
+        registry.register(Death, outcomes.death_get)

@@ -1,7 +1,7 @@
 from django.urls import path
 
+from .views import outcomes, registration
 from .views import patient as views
-from .views import registration
 from .views.baseline import baseline
 from .views.eligibility import eligibility_detail, eligibility_edit, eligibility_new, eligibility_waive
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/eligibility/<int:assessment_pk>/waive/", eligibility_waive, name="eligibility-waive"),
     path("<int:pk>/baseline/", baseline, name="baseline"),
     *registration.urlpatterns,
+    *outcomes.urlpatterns,
 ]

@@ -6,19 +6,29 @@ share it. It reads a whole list of patients in a fixed number of queries.
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Min, Prefetch
+from django.db.models import Max, Min, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from dosing.models import Course
-from patients.choices import KaryotypeGroup, PatientStatus, VitalStatus
-from patients.models import Baseline, FollowUp, Patient, Transplant
-from trial.choices import CoursePhase
+from patients.choices import KaryotypeGroup, PatientStatus, TransplantStatus, VitalStatus
+from patients.models import Baseline, Death, FollowUp, OffStudy, Patient, Transplant
+from trial.choices import CoursePhase, DataSource, ResponseCategory
 from trial.models import ProtocolParameter, ResponseRule
 
-from .derivations import Endpoints, Evaluation, Outcome, RuleSpec, endpoints, outcomes
+from .derivations import (
+    NO_RESPONSE_LABEL,
+    Endpoints,
+    Evaluation,
+    Outcome,
+    RuleSpec,
+    endpoints,
+    is_relapse,
+    outcomes,
+)
 from .models import MarrowAssessment
 
 NORMAL_OR_UNINFORMATIVE_KARYOTYPES = {KaryotypeGroup.DIPLOID, KaryotypeGroup.INSUFFICIENT, ""}
@@ -101,7 +111,7 @@ def _patients_with_outcomes(queryset):
             Prefetch("follow_ups", queryset=FollowUp.objects.filter(vital_status=VitalStatus.ALIVE)),
             Prefetch("transplants", queryset=Transplant.objects.filter(status="done")),
         )
-        .annotate(treatment_start=Min("courses__start_date"), last_course_start=Min("courses__start_date"))
+        .annotate(treatment_start=Min("courses__start_date"), last_course_start=Max("courses__start_date"))
     )
 
 
@@ -111,8 +121,7 @@ def _last_contact(patient: Patient) -> date | None:
     dates += [f.contact_date for f in patient.follow_ups.all()]
     dates += [a.assessed_on for a in patient.marrow_assessments.all()]
     dates += [t.transplant_date for t in patient.transplants.all()]
-    if patient.treatment_start:
-        dates.append(patient.treatment_start)
+    dates += [patient.treatment_start, patient.last_course_start]
     dates = [d for d in dates if d]
     return max(dates) if dates else None
 
@@ -233,3 +242,139 @@ def due_for_assessment(user, *, on: date | None = None) -> list[AssessmentDue]:
                 AssessmentDue(patient, f"{len(since)} courses since the last evaluation", since[0].start_date, overdue)
             )
     return due
+
+
+PREVIEW_KEY = "typed"
+
+
+@dataclass(frozen=True)
+class ResponsePreview:
+    """The response typed values would get, and whether they would be the patient's relapse."""
+
+    outcome: Outcome
+    earlier_response: Outcome | None  # the first response before the typed date
+    earlier_relapse: Outcome | None  # a relapse already recorded before the typed date
+    relapse_blasts_above: Decimal
+
+    @property
+    def category_label(self) -> str:
+        return ResponseCategory(self.outcome.category).label
+
+    @property
+    def rule_label(self) -> str:
+        return self.outcome.rule.label if self.outcome.rule else NO_RESPONSE_LABEL
+
+    @property
+    def not_in_paper(self) -> bool:
+        return self.outcome.rule is not None and self.outcome.rule.source == DataSource.NOT_IN_PAPER
+
+    @property
+    def relapse_reasons(self) -> list[str]:
+        """Which relapse criteria the typed values meet, in words."""
+        evaluation, threshold = self.outcome.evaluation, self.relapse_blasts_above
+        reasons = []
+        if evaluation.blasts > threshold and not evaluation.blasts_due_to_recovery:
+            reasons.append(f"marrow blasts above {Decimal(threshold).normalize():f}% not due to recovery")
+        if evaluation.extramedullary:
+            reasons.append("extramedullary disease")
+        return reasons
+
+    @property
+    def relapse_criteria_met(self) -> bool:
+        """> threshold blasts not due to recovery, or extramedullary disease (whether or not after a response)."""
+        return is_relapse(self.outcome.evaluation, self.relapse_blasts_above)
+
+
+def assessment_preview(
+    patient: Patient,
+    *,
+    assessed_on: date,
+    blasts: Decimal,
+    neutrophils: Decimal,
+    platelets: Decimal,
+    extramedullary: bool = False,
+    blasts_due_to_recovery: bool = False,
+    editing_pk: int | None = None,
+) -> ResponsePreview | None:
+    """The response typed values would get for this patient, judged with the patient's other evaluations
+    (the one being corrected, ``editing_pk``, left out): the category, the rule that decided it, and whether
+    it would be the relapse (a response before it, then > threshold blasts not due to recovery, or
+    extramedullary disease). None when the patient has no protocol version. Three queries."""
+    version_id = patient.protocol_version_id
+    if version_id is None:
+        return None
+    readings = ProtocolReadings()
+    others = MarrowAssessment.objects.filter(patient=patient).order_by("assessed_on", "id")
+    if editing_pk is not None:
+        others = others.exclude(pk=editing_pk)
+    typed = Evaluation(
+        assessed_on=assessed_on,
+        blasts=Decimal(blasts),
+        neutrophils=Decimal(neutrophils),
+        platelets=Decimal(platelets),
+        extramedullary=extramedullary,
+        blasts_due_to_recovery=blasts_due_to_recovery,
+        key=PREVIEW_KEY,
+    )
+    threshold = readings.parameter(version_id, RELAPSE_KEY)
+    history = outcomes([*(evaluation_of(a) for a in others), typed], readings.rules(version_id), threshold)
+    position = next(i for i, o in enumerate(history) if o.evaluation.key == PREVIEW_KEY)
+    before = history[:position]
+    return ResponsePreview(
+        outcome=history[position],
+        earlier_response=next((o for o in before if o.responded), None),
+        earlier_relapse=next((o for o in before if o.relapse), None),
+        relapse_blasts_above=threshold,
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One dated event of a patient's course through the trial, for the timeline."""
+
+    on: date
+    kind: str  # course, evaluation, relapse, transplant, off_study, death
+    title: str
+    detail: str = ""
+    pk: int | None = None  # of the record the event links to
+    day: int | None = None  # day of treatment (day 1 = first course's start)
+
+
+TIMELINE_ORDER = {"course": 0, "evaluation": 1, "relapse": 2, "transplant": 3, "off_study": 4, "death": 5}
+
+
+def patient_timeline(user, patient: Patient, outcome: PatientOutcome | None = None) -> list[TimelineEvent]:
+    """Courses, evaluations with their derived response, relapse, allogeneic SCT, off study and death, by date.
+
+    ``outcome`` is the patient's :func:`patient_outcome` when the caller already has it. A fixed number of queries.
+    """
+    outcome = outcome if outcome is not None else patient_outcome(patient)
+    start = outcome.endpoints.treatment_start if outcome else None
+    events = []
+
+    def add(on, kind, title, detail="", pk=None):
+        day = (on - start).days + 1 if start else None
+        events.append(TimelineEvent(on, kind, title, detail, pk, day))
+
+    for course in Course.objects.for_user(user).filter(patient=patient).select_related("course_type"):
+        add(course.start_date, "course", f"Course {course.course_number}", course.course_type.name, course.pk)
+    for o in outcome.history if outcome else []:
+        # The definition is spelled out only where it is a reading the paper does not cover.
+        reading = o.rule.label if o.rule and o.rule.source == DataSource.NOT_IN_PAPER else ""
+        category = ResponseCategory(o.category).label
+        add(o.evaluation.assessed_on, "evaluation", f"Marrow: {category}", reading, o.evaluation.key)
+        if o.relapse:
+            add(o.evaluation.assessed_on, "relapse", "Relapse", "", o.evaluation.key)
+    transplants = Transplant.objects.for_user(user).filter(patient=patient).exclude(status=TransplantStatus.CANCELLED)
+    for t in transplants:
+        detail = ", ".join(filter(None, [t.get_donor_type_display(), t.conditioning_regimen]))
+        add(t.transplant_date, "transplant", f"Allogeneic SCT ({t.get_status_display().lower()})", detail, t.pk)
+    off_study = OffStudy.objects.for_user(user).filter(patient=patient).first()
+    if off_study:
+        add(off_study.off_study_date, "off_study", "Off study", off_study.get_reason_display(), off_study.pk)
+    death = Death.objects.for_user(user).filter(patient=patient).first()
+    if death:
+        early = " — early death" if outcome and outcome.endpoints.early_death else ""
+        add(death.death_date, "death", "Death", death.get_cause_display() + early, death.pk)
+    events.sort(key=lambda e: (e.on, TIMELINE_ORDER[e.kind]))
+    return events

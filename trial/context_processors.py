@@ -11,6 +11,7 @@ def navigation(request):
     candidates = [
         ("Patients", "patients:list", "patients.view_patient"),
         ("Worklist", "dosing:worklist", "dosing.change_plannedadministration"),
+        ("Marrow due", "responses:due", "responses.add_marrowassessment"),
         ("Protocol", "trial:protocol", "trial.view_protocolversion"),
         ("API docs", "api-docs", None),
         ("Administration", "admin:index", "trial.change_user"),

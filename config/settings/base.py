@@ -171,6 +171,11 @@ SPECTACULAR_SETTINGS = {
         "DoseAmountUnitEnum": "dosing.choices.DoseAmountUnit",
         "AdministrationStatusEnum": "dosing.choices.AdministrationStatus",
         "RecordedStatusEnum": "dosing.choices.RECORDED_STATUSES",
+        "DiseaseStatusEnum": "patients.choices.DiseaseStatus",
+        "FollowUpDiseaseStatusEnum": "patients.choices.FollowUpDiseaseStatus",
+        "PatientStatusEnum": "patients.choices.PatientStatus",
+        "TransplantStatusEnum": "patients.choices.TransplantStatus",
+        "MRDResultEnum": "responses.choices.MRDResult",
     },
 }
 

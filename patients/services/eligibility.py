@@ -72,12 +72,15 @@ def _locked(assessment: EligibilityAssessment) -> EligibilityAssessment:
 def eligibility_assess(*, actor, patient: Patient, assessed_on: date, **values) -> EligibilityAssessment:
     """Record the values a patient's eligibility is judged on, against the criteria of their protocol version.
 
-    The version is the patient's own once registered, otherwise the one a registration today would get.
+    The version is the patient's own once registered, otherwise the one a registration on the
+    assessment date would get (so an assessment entered afterwards is judged by the criteria then in force).
     Values may be left empty; the checklist then shows those criteria as missing.
     """
     _check_site(actor, patient)
     _check_fields(values, ASSESSMENT_VALUE_FIELDS)
-    version = patient.protocol_version or current_protocol_version(patient.site.trial)
+    version = patient.protocol_version or current_protocol_version(
+        patient.site.trial, on=assessed_on if isinstance(assessed_on, date) else None
+    )
     if version is None:
         raise ValidationError(NO_PROTOCOL_VERSION)
     assessment = EligibilityAssessment(

@@ -123,12 +123,7 @@ def follow_up_record(
     )
 
 
-@transaction.atomic
-def death_record(*, actor, patient: Patient, death_date: date, cause: str, cause_detail: str = "") -> Death:
-    """Record the patient's death (once)."""
-    _check(actor, patient, "death_date", death_date)
-    if Death.objects.filter(patient=patient).exists():
-        raise ValidationError({"patient": ALREADY_RECORDED})
+def _check_no_follow_up_alive_after(patient: Patient, death_date: date):
     last_alive = (
         FollowUp.objects.filter(patient=patient, vital_status=VitalStatus.ALIVE, contact_date__gt=death_date)
         .order_by("-contact_date")
@@ -137,6 +132,16 @@ def death_record(*, actor, patient: Patient, death_date: date, cause: str, cause
     )
     if last_alive:
         raise ValidationError({"death_date": ALIVE_LATER.format(date=last_alive)})
+
+
+@transaction.atomic
+def death_record(*, actor, patient: Patient, death_date: date, cause: str, cause_detail: str = "") -> Death:
+    """Record the patient's death (once)."""
+    _check(actor, patient, "death_date", None)
+    if Death.objects.filter(patient=patient).exists():
+        raise ValidationError({"patient": ALREADY_RECORDED})
+    _check(actor, patient, "death_date", death_date)
+    _check_no_follow_up_alive_after(patient, death_date)
     return audited_create(
         Death(patient=patient, death_date=death_date, cause=cause, cause_detail=cause_detail),
         actor=actor,
@@ -146,6 +151,15 @@ def death_record(*, actor, patient: Patient, death_date: date, cause: str, cause
 
 @transaction.atomic
 def death_update(*, actor, death: Death, reason: str = "", **changes) -> Death:
-    _check(actor, death.patient, "death_date", None)
+    """Correct the death record; a new date obeys the same rules as when it was first recorded."""
+    patient = death.patient
+    _check(actor, patient, "death_date", None)
+    when = changes.get("death_date")
+    if when is not None:
+        if when > timezone.localdate():
+            raise ValidationError({"death_date": IN_FUTURE})
+        if when < patient.registration_date:
+            raise ValidationError({"death_date": BEFORE_REGISTRATION.format(date=patient.registration_date)})
+        _check_no_follow_up_alive_after(patient, when)
     death, _ = audited_update(death, actor=actor, reason=reason, **changes)
     return death

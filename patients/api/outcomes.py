@@ -1,0 +1,314 @@
+"""REST API of outcomes after registration: allogeneic SCT, off study, follow-up contacts and death.
+
+Serializers only parse types and choices; ``patients.services.outcomes`` validates and writes, so the
+same bad input gets the same message as from the pages. Every list is restricted to the caller's
+sites; another site's record (id in the URL) answers 404, another site's patient in the body is a 400
+naming ``patient``. Corrections (PATCH) of a saved value need a ``reason``.
+"""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from ..choices import DeathCause, DonorType, FollowUpDiseaseStatus, OffStudyReason, TransplantStatus, VitalStatus
+from ..models import Death, FollowUp, OffStudy, Patient, Transplant
+from ..selectors import outcomes as selectors
+from ..services import outcomes as services
+
+REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
+
+
+def _history_url(obj, context) -> str:
+    return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=context.get("request"))
+
+
+# --- Output ---
+
+
+class _OutcomeSerializer(serializers.ModelSerializer):
+    subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
+    site = serializers.CharField(source="patient.site.code", read_only=True)
+    history_url = serializers.SerializerMethodField()
+
+    def get_history_url(self, obj) -> str:
+        return _history_url(obj, self.context)
+
+
+COMMON_HEAD = ["id", "url", "patient", "subject_id", "site"]
+COMMON_TAIL = ["history_url", "created_at", "updated_at"]
+
+
+class TransplantSerializer(_OutcomeSerializer):
+    """An allogeneic stem-cell transplant, planned or done, with donor and conditioning."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="transplant-detail")
+    conditioning_agents = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="ConditioningAgent codes, e.g. busulfan, tbi."
+    )
+
+    class Meta:
+        model = Transplant
+        fields = [
+            *COMMON_HEAD, "status", "transplant_date", "donor_type", "conditioning_regimen", "conditioning_agents",
+            *COMMON_TAIL,
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class OffStudySerializer(_OutcomeSerializer):
+    """The date a patient came off study treatment, and why."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="off-study-detail")
+
+    class Meta:
+        model = OffStudy
+        fields = [*COMMON_HEAD, "off_study_date", "reason", "detail", *COMMON_TAIL]
+        read_only_fields = fields
+
+
+class FollowUpSerializer(_OutcomeSerializer):
+    """A follow-up contact: the patient's vital and disease status on a date."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="follow-up-detail")
+
+    class Meta:
+        model = FollowUp
+        fields = [*COMMON_HEAD, "contact_date", "vital_status", "disease_status", "notes", *COMMON_TAIL]
+        read_only_fields = fields
+
+
+class DeathSerializer(_OutcomeSerializer):
+    """The patient's death: date and cause."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="death-detail")
+
+    class Meta:
+        model = Death
+        fields = [*COMMON_HEAD, "death_date", "cause", "cause_detail", *COMMON_TAIL]
+        read_only_fields = fields
+
+
+# --- Input ---
+
+
+class _PatientInputSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(
+        queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
+        return fields
+
+
+def _text(help_text="", **kwargs):
+    return serializers.CharField(required=False, allow_blank=True, help_text=help_text, **kwargs)
+
+
+def _choice(choices, help_text=""):
+    return serializers.ChoiceField(choices=choices, required=False, allow_blank=True, help_text=help_text)
+
+
+def _reason():
+    return serializers.CharField(required=False, allow_blank=True, default="", help_text=REASON_FOR_CHANGE)
+
+
+class TransplantRecordSerializer(_PatientInputSerializer):
+    status = serializers.ChoiceField(choices=TransplantStatus.choices, help_text="A planned date may be in the future.")
+    transplant_date = serializers.DateField(help_text="Day 0 of the transplant, or the planned date.")
+    donor_type = _choice(DonorType.choices)
+    conditioning_regimen = _text("As named by the centre.", max_length=200)
+    conditioning_agents = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="ConditioningAgent codes, e.g. busulfan, tbi."
+    )
+
+
+class TransplantUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TransplantStatus.choices, required=False)
+    transplant_date = serializers.DateField(required=False)
+    donor_type = _choice(DonorType.choices)
+    conditioning_regimen = _text("As named by the centre.", max_length=200)
+    conditioning_agents = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="ConditioningAgent codes, e.g. busulfan, tbi."
+    )
+    reason = _reason()
+
+
+class OffStudyRecordSerializer(_PatientInputSerializer):
+    off_study_date = serializers.DateField()
+    reason = serializers.ChoiceField(choices=OffStudyReason.choices, help_text="Why the patient came off study.")
+    detail = _text()
+
+
+class FollowUpRecordSerializer(_PatientInputSerializer):
+    contact_date = serializers.DateField()
+    vital_status = serializers.ChoiceField(
+        choices=VitalStatus.choices, help_text="A death is recorded at /api/v1/deaths/, with its date and cause."
+    )
+    disease_status = _choice(FollowUpDiseaseStatus.choices)
+    notes = _text()
+
+
+class DeathRecordSerializer(_PatientInputSerializer):
+    death_date = serializers.DateField()
+    cause = serializers.ChoiceField(choices=DeathCause.choices)
+    cause_detail = _text()
+
+
+class DeathUpdateSerializer(serializers.Serializer):
+    death_date = serializers.DateField(required=False)
+    cause = serializers.ChoiceField(choices=DeathCause.choices, required=False)
+    cause_detail = _text()
+    reason = _reason()
+
+
+# --- Filters ---
+
+
+class _PatientFilter(filters.FilterSet):
+    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    site = filters.CharFilter(field_name="patient__site__code", help_text="Site code.")
+
+
+class TransplantFilter(_PatientFilter):
+    status = filters.ChoiceFilter(choices=TransplantStatus.choices)
+
+    class Meta:
+        model = Transplant
+        fields = ["patient", "site", "status"]
+
+
+class OffStudyFilter(_PatientFilter):
+    class Meta:
+        model = OffStudy
+        fields = ["patient", "site"]
+
+
+class FollowUpFilter(_PatientFilter):
+    class Meta:
+        model = FollowUp
+        fields = ["patient", "site"]
+
+
+class DeathFilter(_PatientFilter):
+    class Meta:
+        model = Death
+        fields = ["patient", "site"]
+
+
+# --- Views ---
+
+
+class _OutcomeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """List and retrieve through the selectors; create through the services."""
+
+    model = None
+    list_selector = get_selector = None
+    record_serializer = record_service = None
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
+            return self.model.objects.none()
+        return type(self).list_selector(self.request.user)
+
+    def get_object(self):
+        obj = type(self).get_selector(self.request.user, self.kwargs["pk"])
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def _respond(self, obj, status_code):
+        fresh = type(self).get_selector(self.request.user, obj.pk)
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        payload = self.record_serializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        obj = type(self).record_service(actor=request.user, **payload.validated_data)
+        return self._respond(obj, status.HTTP_201_CREATED)
+
+
+class _CorrectionMixin:
+    """PATCH: correct a saved record through the update service (a changed saved value needs a ``reason``)."""
+
+    update_serializer = update_service = None
+    update_kwarg = ""  # the update service's keyword for the record
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def partial_update(self, request, *args, **kwargs):
+        obj = self.get_object()
+        payload = self.update_serializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        changes = dict(payload.validated_data)
+        reason = changes.pop("reason", "")
+        obj = type(self).update_service(actor=request.user, reason=reason, **{self.update_kwarg: obj}, **changes)
+        return self._respond(obj, status.HTTP_200_OK)
+
+
+@extend_schema_view(
+    create=extend_schema(request=TransplantRecordSerializer, responses={201: TransplantSerializer}),
+    partial_update=extend_schema(request=TransplantUpdateSerializer, responses={200: TransplantSerializer}),
+)
+class TransplantViewSet(_CorrectionMixin, _OutcomeViewSet):
+    """Allogeneic SCTs of the caller's sites (``?patient=<id>``), planned or done.
+
+    POST records one (a planned transplant may have a future date; a done one may not); PATCH corrects
+    it (a saved value needs a ``reason``). Another site's transplant answers 404.
+    """
+
+    model = Transplant
+    serializer_class = TransplantSerializer
+    filterset_class = TransplantFilter
+    list_selector = selectors.transplant_list
+    get_selector = selectors.transplant_get
+    record_serializer, record_service = TransplantRecordSerializer, services.transplant_record
+    update_serializer, update_service = TransplantUpdateSerializer, services.transplant_update
+    update_kwarg = "transplant"
+
+
+@extend_schema_view(create=extend_schema(request=OffStudyRecordSerializer, responses={201: OffStudySerializer}))
+class OffStudyViewSet(_OutcomeViewSet):
+    """Off-study records of the caller's sites (one per patient). POST takes a patient off study
+    (the patient's status becomes off study); a second one for the same patient is refused."""
+
+    model = OffStudy
+    serializer_class = OffStudySerializer
+    filterset_class = OffStudyFilter
+    list_selector = selectors.off_study_list
+    get_selector = selectors.off_study_get
+    record_serializer, record_service = OffStudyRecordSerializer, services.off_study_record
+
+
+@extend_schema_view(create=extend_schema(request=FollowUpRecordSerializer, responses={201: FollowUpSerializer}))
+class FollowUpViewSet(_OutcomeViewSet):
+    """Follow-up contacts of the caller's sites (``?patient=<id>``). POST records a contact; the latest
+    contact alive is the date a patient without an event is censored at."""
+
+    model = FollowUp
+    serializer_class = FollowUpSerializer
+    filterset_class = FollowUpFilter
+    list_selector = selectors.follow_up_list
+    get_selector = selectors.follow_up_get
+    record_serializer, record_service = FollowUpRecordSerializer, services.follow_up_record
+
+
+@extend_schema_view(
+    create=extend_schema(request=DeathRecordSerializer, responses={201: DeathSerializer}),
+    partial_update=extend_schema(request=DeathUpdateSerializer, responses={200: DeathSerializer}),
+)
+class DeathViewSet(_CorrectionMixin, _OutcomeViewSet):
+    """Deaths of the caller's sites (one per patient). POST records the death (a second one is refused:
+    correct the existing record with PATCH and a ``reason``). Another site's record answers 404."""
+
+    model = Death
+    serializer_class = DeathSerializer
+    filterset_class = DeathFilter
+    list_selector = selectors.death_list
+    get_selector = selectors.death_get
+    record_serializer, record_service = DeathRecordSerializer, services.death_record
+    update_serializer, update_service = DeathUpdateSerializer, services.death_update
+    update_kwarg = "death"
