@@ -2,13 +2,8 @@
 (new, correct). Reads through ``patients.selectors`` (another site's record is a 404), writes through
 ``patients.services.outcomes``; a service's error comes back next to the field it names."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
 from django.urls import path
-
-from trial.forms import add_service_errors
 
 from ..forms.outcomes import (
     DeathEditForm,
@@ -21,41 +16,14 @@ from ..forms.outcomes import (
 from ..selectors import patient_get
 from ..selectors.outcomes import death_get, transplant_get
 from ..services import outcomes as services
-
-
-def _outcome_page(request, *, patient, form, title, action, save, success, record=None, intro=""):
-    """Validate, call the service, and go back to the patient's page; else re-render with the errors (400)."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(dict(form.cleaned_data))
-        except ValidationError as exc:
-            if record is not None:
-                record.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect("patients:detail", pk=patient.pk)
-    return render(
-        request,
-        "patients/outcome_form.html",
-        {
-            "patient": patient,
-            "form": form,
-            "title": title,
-            "action": action,
-            "intro": intro,
-            "record": record,
-            "record_label": record._meta.label_lower if record is not None else "",
-        },
-        status=400 if form.errors else 200,
-    )
+from .common import patient_form_page
 
 
 @login_required
 @permission_required("patients.add_transplant", raise_exception=True)
 def transplant_new(request, pk):
     patient = patient_get(request.user, pk)
-    return _outcome_page(
+    return patient_form_page(
         request,
         patient=patient,
         form=TransplantForm(request.POST or None),
@@ -80,7 +48,7 @@ def transplant_edit(request, pk):
         reason = data.pop("reason")
         services.transplant_update(actor=request.user, transplant=transplant, reason=reason, **data)
 
-    return _outcome_page(
+    return patient_form_page(
         request,
         patient=transplant.patient,
         form=TransplantEditForm(request.POST or None, initial=initial),
@@ -96,7 +64,7 @@ def transplant_edit(request, pk):
 @permission_required("patients.add_offstudy", raise_exception=True)
 def off_study_new(request, pk):
     patient = patient_get(request.user, pk)
-    return _outcome_page(
+    return patient_form_page(
         request,
         patient=patient,
         form=OffStudyForm(request.POST or None),
@@ -112,7 +80,7 @@ def off_study_new(request, pk):
 @permission_required("patients.add_followup", raise_exception=True)
 def follow_up_new(request, pk):
     patient = patient_get(request.user, pk)
-    return _outcome_page(
+    return patient_form_page(
         request,
         patient=patient,
         form=FollowUpForm(request.POST or None),
@@ -128,7 +96,7 @@ def follow_up_new(request, pk):
 @permission_required("patients.add_death", raise_exception=True)
 def death_new(request, pk):
     patient = patient_get(request.user, pk)
-    return _outcome_page(
+    return patient_form_page(
         request,
         patient=patient,
         form=DeathForm(request.POST or None),
@@ -148,7 +116,7 @@ def death_edit(request, pk):
         reason = data.pop("reason")
         services.death_update(actor=request.user, death=death, reason=reason, **data)
 
-    return _outcome_page(
+    return patient_form_page(
         request,
         patient=death.patient,
         form=DeathEditForm(

@@ -14,23 +14,7 @@ from ..selectors import patient_get
 from ..selectors.eligibility import eligibility_summary, latest_assessment
 from ..selectors.registration import next_sequence_number, protocol_version_for
 from ..services import registration as services
-
-
-def _form_page(request, patient, form, template, title, action, on_valid, success):
-    if request.method == "POST" and form.is_valid():
-        try:
-            on_valid(form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect("patients:detail", pk=patient.pk)
-    return render(
-        request,
-        template,
-        {"patient": patient, "form": form, "title": title, "action": action},
-        status=400 if form.errors else 200,
-    )
+from .common import patient_form_page
 
 
 @login_required
@@ -38,15 +22,14 @@ def _form_page(request, patient, form, template, title, action, on_valid, succes
 def consent_new(request, pk):
     patient = patient_get(request.user, pk)
     form = ConsentForm(request.POST or None)
-    return _form_page(
+    return patient_form_page(
         request,
-        patient,
-        form,
-        "patients/simple_form.html",
-        "Record consent",
-        "Save consent",
-        lambda data: services.consent_record(actor=request.user, patient=patient, **data),
-        "Consent recorded.",
+        patient=patient,
+        form=form,
+        title="Record consent",
+        action="Save consent",
+        save=lambda data: services.consent_record(actor=request.user, patient=patient, **data),
+        success="Consent recorded.",
     )
 
 
@@ -95,15 +78,14 @@ def patient_register(request, pk):
 def patient_screen_fail(request, pk):
     patient = patient_get(request.user, pk)
     form = ScreenFailForm(request.POST or None)
-    return _form_page(
+    return patient_form_page(
         request,
-        patient,
-        form,
-        "patients/simple_form.html",
-        "Close screening (not registered)",
-        "Close screening",
-        lambda data: services.patient_screen_fail(actor=request.user, patient=patient, **data),
-        "Screening closed: the patient will not be registered.",
+        patient=patient,
+        form=form,
+        title="Close screening (not registered)",
+        action="Close screening",
+        save=lambda data: services.patient_screen_fail(actor=request.user, patient=patient, **data),
+        success="Screening closed: the patient will not be registered.",
     )
 
 
@@ -112,15 +94,14 @@ def patient_screen_fail(request, pk):
 def protocol_version_correct(request, pk):
     patient = patient_get(request.user, pk)
     form = ProtocolVersionCorrectionForm(request.POST or None)
-    return _form_page(
+    return patient_form_page(
         request,
-        patient,
-        form,
-        "patients/simple_form.html",
-        "Correct the protocol version (signed)",
-        "Sign and correct",
-        lambda data: services.patient_protocol_version_correct(actor=request.user, patient=patient, **data),
-        "Protocol version corrected and signed.",
+        patient=patient,
+        form=form,
+        title="Correct the protocol version (signed)",
+        action="Sign and correct",
+        save=lambda data: services.patient_protocol_version_correct(actor=request.user, patient=patient, **data),
+        success="Protocol version corrected and signed.",
     )
 
 
