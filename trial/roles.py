@@ -20,6 +20,11 @@ VIEW_CLINICAL = [
     "patients.view_offstudy",
     "patients.view_followup",
     "patients.view_death",
+    "adverse_events.view_adverseevent",
+    "adverse_events.view_aeattribution",
+    "adverse_events.view_labresult",
+    "adverse_events.view_ctcaeterm",
+    "adverse_events.view_ctcaeversion",
 ]
 ENTER_CLINICAL = [
     "patients.add_patient",
@@ -40,6 +45,10 @@ ENTER_CLINICAL = [
     "patients.add_followup",
     "patients.add_death",
     "patients.change_death",
+    "adverse_events.add_adverseevent",
+    "adverse_events.change_adverseevent",
+    "adverse_events.add_labresult",
+    "adverse_events.change_labresult",
 ]
 CORRECT_CLINICAL = [
     "patients.change_patient",
@@ -50,6 +59,8 @@ CORRECT_CLINICAL = [
     "responses.change_marrowassessment",
     "patients.change_transplant",
     "patients.change_death",
+    "adverse_events.change_adverseevent",
+    "adverse_events.change_labresult",
 ]
 VIEW_PROTOCOL = [
     "trial.view_trial",
