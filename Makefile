@@ -17,9 +17,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-demo: venv  ## Migrate, load the protocol, create demo users and patients, serve on 127.0.0.1:8000
+demo: venv  ## Migrate, load the protocol and CTCAE, create demo users and patients, serve on 127.0.0.1:8000
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_protocol
+	$(BIN)/python manage.py load_ctcae
 	$(BIN)/python manage.py demo_setup
 	$(BIN)/python manage.py demo_dosing
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -21,9 +21,10 @@ PASSWORD = "correct-horse-battery-9"
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the protocol data once per test database (as production does after migrate)."""
+    """Load the protocol and the CTCAE dictionary once per test database (as production does after migrate)."""
     with django_db_blocker.unblock():
         call_command("load_protocol", verbosity=0)
+        call_command("load_ctcae", verbosity=0)
 
 
 @pytest.fixture

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class AdverseEventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "adverse_events"
+    verbose_name = "Adverse events (CTCAE)"
+
+    def ready(self):
+        from trial import registry
+
+        from .models import AdverseEvent
+        from .selectors import ae_get
+
+        registry.register(AdverseEvent, ae_get)

@@ -1,0 +1,304 @@
+"""Writes of the adverse-events app: report and correct AEs with their attributions, SAE reports."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from dosing.models import Course
+from patients.choices import PatientStatus
+from patients.models import Death, Patient
+from trial.audit import audited_create, audited_delete, audited_update
+
+from .choices import AEOutcome, Attribution, SAECriterion
+from .models import AdverseEvent, AEAttribution, CTCAETerm, LabGradingRule, LabResult
+from .selectors import received_study_drugs
+
+SITE_NOT_YOURS = "You are not a member of this patient's site."
+NOT_REGISTERED = "Adverse events are recorded for registered patients only."
+GRADE_NOT_DEFINED = "{term} has no grade {grade} in CTCAE; its grades are {grades}."
+VERBATIM_REQUIRED = "Describe the event: an “Other, specify” term needs the verbatim text."
+IN_FUTURE = "This date is in the future."
+RESOLVED_BEFORE_ONSET = "The resolution date is before the onset."
+COURSE_OF_OTHER_PATIENT = "This course belongs to another patient."
+COURSE_AFTER_ONSET = "Course {number} started on {date}, after the onset."
+GRADE_5_NEEDS_DEATH = "Grade 5 means death: record the patient's death (date and cause) first."
+GRADE_5_IS_FATAL = "A grade 5 event has the outcome fatal."
+SAE_NEEDS_CRITERIA = "A serious event needs at least one SAE criterion."
+SAE_NEEDS_AWARE = "Give the date and time the site became aware of the SAE (it starts the 24-hour clock)."
+CRITERIA_ONLY_IF_SERIOUS = "SAE criteria apply only to a serious event."
+UNKNOWN_SAE_CRITERION = "Unknown SAE criterion: {codes}."
+ATTRIBUTION_MISSING = "Give the attribution to each study drug the patient received: missing {drugs}."
+ATTRIBUTION_NOT_RECEIVED = "The patient has not received {drugs}."
+ATTRIBUTION_UNKNOWN = "Unknown attribution {value!r}: choose unrelated, unlikely, possible, probable or definite."
+REPORT_BEFORE_AWARE = "The report cannot be submitted before the site became aware of the SAE."
+NOT_SERIOUS = "Only a serious event has an expedited report."
+
+AE_FIELDS = (
+    "term",
+    "grade",
+    "verbatim",
+    "onset_date",
+    "resolution_date",
+    "course",
+    "serious",
+    "sae_criteria",
+    "sae_aware_at",
+    "action_taken",
+    "outcome",
+)
+
+
+def _check_patient(actor, patient: Patient):
+    if patient.site_id not in actor.site_ids():
+        raise ValidationError({"patient": SITE_NOT_YOURS})
+    if patient.status not in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY):
+        raise ValidationError({"patient": NOT_REGISTERED})
+
+
+def _validate(patient: Patient, values: dict, attributions: dict | None) -> dict:
+    """Every rule an AE must meet, as {field: message}; also fills derived values (course, death link)."""
+    errors: dict[str, str] = {}
+    term: CTCAETerm = values.get("term")
+    grade = values.get("grade")
+    if term is not None and grade is not None and grade not in term.defined_grades:
+        grades = ", ".join(str(g) for g in term.defined_grades)
+        errors["grade"] = GRADE_NOT_DEFINED.format(term=term.term, grade=grade, grades=grades)
+    if term is not None and term.is_other_specify and not (values.get("verbatim") or "").strip():
+        errors["verbatim"] = VERBATIM_REQUIRED
+    onset, resolution = values.get("onset_date"), values.get("resolution_date")
+    today = timezone.localdate()
+    if onset and onset > today:
+        errors["onset_date"] = IN_FUTURE
+    if resolution:
+        if resolution > today:
+            errors["resolution_date"] = IN_FUTURE
+        elif onset and resolution < onset:
+            errors["resolution_date"] = RESOLVED_BEFORE_ONSET
+    course = values.get("course")
+    if course is not None:
+        if course.patient_id != patient.pk:
+            errors["course"] = COURSE_OF_OTHER_PATIENT
+        elif onset and course.start_date > onset:
+            errors["course"] = COURSE_AFTER_ONSET.format(number=course.course_number, date=course.start_date)
+    elif onset:
+        values["course"] = Course.objects.filter(patient=patient, start_date__lte=onset).order_by("-start_date").first()
+    if grade == 5:
+        death = Death.objects.filter(patient=patient).first()
+        if death is None:
+            errors["grade"] = GRADE_5_NEEDS_DEATH
+        else:
+            values["death"] = death
+        if values.get("outcome") and values["outcome"] != AEOutcome.FATAL:
+            errors["outcome"] = GRADE_5_IS_FATAL
+        values["outcome"] = AEOutcome.FATAL
+    elif grade is not None:
+        values["death"] = None
+    criteria = list(values.get("sae_criteria") or [])
+    unknown = sorted(set(criteria) - set(SAECriterion.values))
+    if unknown:
+        errors["sae_criteria"] = UNKNOWN_SAE_CRITERION.format(codes=", ".join(unknown))
+    elif values.get("serious"):
+        if not criteria:
+            errors["sae_criteria"] = SAE_NEEDS_CRITERIA
+        if not values.get("sae_aware_at"):
+            errors["sae_aware_at"] = SAE_NEEDS_AWARE
+    elif criteria:
+        errors["sae_criteria"] = CRITERIA_ONLY_IF_SERIOUS
+    values["sae_criteria"] = sorted(set(criteria))
+    if attributions is not None:
+        errors.update(_attribution_errors(patient, attributions))
+    return errors
+
+
+def _attribution_errors(patient, attributions: dict) -> dict:
+    received = {d.code: d for d in received_study_drugs(patient)}
+    codes = {getattr(k, "code", k): v for k, v in attributions.items()}
+    bad = [v for v in codes.values() if v not in Attribution.values]
+    if bad:
+        return {"attributions": ATTRIBUTION_UNKNOWN.format(value=bad[0])}
+    not_received = sorted(set(codes) - set(received))
+    if not_received:
+        return {"attributions": ATTRIBUTION_NOT_RECEIVED.format(drugs=", ".join(not_received))}
+    missing = sorted(received[c].name for c in set(received) - set(codes))
+    if missing:
+        return {"attributions": ATTRIBUTION_MISSING.format(drugs=", ".join(missing))}
+    return {}
+
+
+def _save_attributions(actor, ae: AdverseEvent, attributions: dict, reason: str):
+    existing = {a.drug.code: a for a in ae.attributions.select_related("drug")}
+    received = {d.code: d for d in received_study_drugs(ae.patient)}
+    for code, value in ((getattr(k, "code", k), v) for k, v in attributions.items()):
+        if code in existing:
+            audited_update(existing[code], actor=actor, reason=reason, attribution=value)
+        else:
+            audited_create(
+                AEAttribution(adverse_event=ae, drug=received[code], attribution=value), actor=actor, reason=reason
+            )
+
+
+@transaction.atomic
+def adverse_event_report(
+    *, actor, patient: Patient, attributions: dict | None = None, source_lab_result: LabResult | None = None, **values
+) -> AdverseEvent:
+    """Report an adverse event: a CTCAE term at a grade the term defines, dates, course, attribution to
+    every study drug received, seriousness with its criteria and awareness time, action and outcome."""
+    unknown = set(values) - set(AE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    _check_patient(actor, patient)
+    attributions = attributions or {}
+    errors = _validate(patient, values, attributions)
+    ae = AdverseEvent(patient=patient, reported_by=actor, source_lab_result=source_lab_result, **values)
+    try:
+        ae.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, messages[0])
+    if errors:
+        raise ValidationError(errors)
+    audited_create(ae, actor=actor, reason="Adverse event reported")
+    _save_attributions(actor, ae, attributions, "Attribution given")
+    return ae
+
+
+@transaction.atomic
+def adverse_event_update(
+    *, actor, ae: AdverseEvent, reason: str = "", attributions: dict | None = None, **changes
+) -> AdverseEvent:
+    """Correct an AE. Changing a saved value (e.g. the grade) needs a reason; the old value stays in the audit trail."""
+    unknown = set(changes) - set(AE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    ae = AdverseEvent.objects.select_for_update(of=("self",)).select_related("patient", "term").get(pk=ae.pk)
+    _check_patient(actor, ae.patient)
+    merged = {name: getattr(ae, name) for name in AE_FIELDS} | changes
+    if "course" not in changes and "onset_date" not in changes:
+        merged["course"] = ae.course
+    errors = _validate(ae.patient, merged, attributions)
+    if errors:
+        raise ValidationError(errors)
+    derived = {name: merged[name] for name in ("course", "death", "outcome", "sae_criteria") if name in merged}
+    ae, _ = audited_update(ae, actor=actor, reason=reason, **(changes | derived))
+    if attributions:
+        _save_attributions(actor, ae, attributions, reason or "Attribution completed")
+    return ae
+
+
+@transaction.atomic
+def sae_report_submit(*, actor, ae: AdverseEvent, reported_at: datetime) -> AdverseEvent:
+    """Record that the expedited SAE report was submitted."""
+    _check_patient(actor, ae.patient)
+    if not ae.serious:
+        raise ValidationError({"sae_reported_at": NOT_SERIOUS})
+    if reported_at > timezone.now():
+        raise ValidationError({"sae_reported_at": IN_FUTURE})
+    if ae.sae_aware_at and reported_at < ae.sae_aware_at:
+        raise ValidationError({"sae_reported_at": REPORT_BEFORE_AWARE})
+    ae, _ = audited_update(ae, actor=actor, reason="Expedited SAE report submitted", sae_reported_at=reported_at)
+    return ae
+
+
+@transaction.atomic
+def adverse_event_delete(*, actor, ae: AdverseEvent, reason: str):
+    """Withdraw an AE entered in error (the record and its attributions stay in the audit trail)."""
+    _check_patient(actor, ae.patient)
+    for attribution in ae.attributions.all():
+        audited_delete(attribution, actor=actor, reason=reason)
+    audited_delete(ae, actor=actor, reason=reason)
+
+
+PROPOSAL_GRADE = 3  # CTCAE grade from which a lab value proposes an AE (severe or worse)
+NOT_PROPOSED = "This lab value has no open AE proposal."
+DISMISS_REASON = "Say why this lab value is not an adverse event."
+
+
+@transaction.atomic
+def lab_result_record(
+    *,
+    actor,
+    patient: Patient,
+    lab_term: str,
+    collected_on,
+    value,
+    unit_system: str = "SI",
+    unit: str = "",
+    lower_limit_normal=None,
+    upper_limit_normal=None,
+    baseline_value=None,
+) -> LabResult:
+    """Record a lab value with its normal range; the CTCAE grade is derived by the shipped rules, and a
+    grade ≥ 3 proposes an adverse event for the nurse to confirm (it never creates one by itself)."""
+    from .grading import UnknownLabTest, grade_result
+
+    _check_patient(actor, patient)
+    result = LabResult(
+        patient=patient,
+        lab_term=lab_term,
+        unit_system=unit_system,
+        unit=unit,
+        collected_on=collected_on,
+        value=value,
+        lower_limit_normal=lower_limit_normal,
+        upper_limit_normal=upper_limit_normal,
+        baseline_value=baseline_value,
+        recorded_by=actor,
+    )
+    errors = {}
+    if collected_on and collected_on > timezone.localdate():
+        errors["collected_on"] = IN_FUTURE
+    try:
+        result.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
+    if not errors:
+        try:
+            result.grade = grade_result(result)
+        except UnknownLabTest as exc:
+            known = LabGradingRule.objects.filter(lab_term=lab_term, unit_system=unit_system).exists()
+            errors["unit" if known else "lab_term"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    if result.grade is not None and result.grade >= PROPOSAL_GRADE:
+        result.proposal_status = "proposed"
+    return audited_create(result, actor=actor, reason="Lab value recorded")
+
+
+@transaction.atomic
+def lab_proposal_confirm(*, actor, lab_result: LabResult, attributions: dict | None = None, **values) -> AdverseEvent:
+    """Confirm a lab value's proposed AE: the term and grade come from the grading; the nurse adds the rest."""
+    if lab_result.proposal_status != "proposed":
+        raise ValidationError({"proposal_status": NOT_PROPOSED})
+    rule = (
+        LabGradingRule.objects.filter(lab_term=lab_result.lab_term, unit_system=lab_result.unit_system)
+        .select_related("ctcae_term")
+        .order_by("-version__published")
+        .first()
+    )
+    values.setdefault("term", rule.ctcae_term)
+    values.setdefault("grade", lab_result.grade)
+    values.setdefault("onset_date", lab_result.collected_on)
+    ae = adverse_event_report(
+        actor=actor, patient=lab_result.patient, attributions=attributions, source_lab_result=lab_result, **values
+    )
+    audited_update(lab_result, actor=actor, reason="Proposed AE confirmed", proposal_status="confirmed")
+    return ae
+
+
+@transaction.atomic
+def lab_proposal_dismiss(*, actor, lab_result: LabResult, reason: str) -> LabResult:
+    _check_patient(actor, lab_result.patient)
+    if lab_result.proposal_status != "proposed":
+        raise ValidationError({"proposal_status": NOT_PROPOSED})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": DISMISS_REASON})
+    lab_result, _ = audited_update(
+        lab_result,
+        actor=actor,
+        reason=f"Proposed AE dismissed: {reason}",
+        proposal_status="dismissed",
+        proposal_note=reason,
+    )
+    return lab_result
