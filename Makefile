@@ -28,6 +28,7 @@ demo: venv  ## Migrate, load the protocol and CTCAE, create demo users and patie
 cohort: venv  ## The reference cohort (110 synthetic patients matching the paper's Table 2) at site REF, on a fresh database
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_protocol
+	$(BIN)/python manage.py load_ctcae
 	$(BIN)/python manage.py reference_cohort
 
 test: venv  ## The whole suite (SQLite by default; PostgreSQL when DATABASE_URL points there)

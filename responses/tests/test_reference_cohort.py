@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from adverse_events.models import AdverseEvent
 from patients.models import Death, EligibilityAssessment, Patient
 from responses.cohort import DATA_CUT_OFF
 from responses.models import MarrowAssessment
@@ -24,6 +25,7 @@ MRD_AT_RESPONSE = {ORIGINAL: (28, 49), AMENDED: (19, 38)}
 MRD_ANY_TIME = {ORIGINAL: (41, 50), AMENDED: (34, 39)}
 SCT = {ORIGINAL: 29, AMENDED: 24}
 SOS_DEATHS = {ORIGINAL: 8, AMENDED: 1}
+SOS_CASES = {ORIGINAL: 9, AMENDED: 1}  # PROTOCOL.md §5: SOS in 9/67 vs 1/43, 9 of the 10 fatal
 
 
 def _negative(outcomes, attr):
@@ -57,6 +59,11 @@ def test_reference_cohort_counted_from_derived_data_equals_table_2(db):
             sum(1 for o in group if getattr(o.patient, "death", None) and o.patient.death.cause == "sos")
             == (SOS_DEATHS[version])
         )
+        sos = AdverseEvent.objects.filter(
+            patient__in=[o.patient for o in group], term__term="Sinusoidal obstruction syndrome"
+        )
+        assert sos.count() == SOS_CASES[version]
+        assert sos.filter(grade=5, death__isnull=False).count() == SOS_DEATHS[version]
     assert sum(o.endpoints.responded for o in outcomes) == 91
     assert _negative(outcomes, "mrd_negative_at_response") == (47, 87)
     assert _negative(outcomes, "mrd_negative_any_time") == (75, 89)

@@ -13,10 +13,15 @@ a database that already has registered patients elsewhere. Run twice, it only pr
 
 import time
 from collections import Counter
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
+from adverse_events.models import CTCAETerm
+from adverse_events.services import adverse_event_report, sae_report_submit
 from dosing.services import course_start
 from patients.choices import DeathCause
 from patients.models import Patient
@@ -31,7 +36,7 @@ from responses.selectors import patient_endpoints
 from responses.services import assessment_record
 from trial.choices import Role
 from trial.models import ProtocolVersion, Site, Trial, User
-from trial.protocol import planned_courses
+from trial.protocol import parameter_value, planned_courses
 from trial.services import site_create, user_create
 
 TRIAL = "NCT01371630"
@@ -41,6 +46,8 @@ USERS = (
     ("ref-nurse", Role.RESEARCH_NURSE, "Reference", "Nurse"),
     ("ref-investigator", Role.INVESTIGATOR, "Reference", "Investigator"),
 )
+SOS_ONSET_BEFORE_DEATH_DAYS = 10  # synthetic: a fatal SOS begins this long before the death
+SOS_ONSET_AFTER_SCT_DAYS = 18  # synthetic: the non-fatal SOS begins this long after the transplant
 AFTER_COURSE_DAYS = 60  # an evaluation follows the latest course started at most this long before it
 ROWS = (
     ("patients", lambda o: True),
@@ -93,9 +100,8 @@ class Command(BaseCommand):
         for plan in plans:
             if plan.sos == "non_fatal":
                 self.stdout.write(
-                    f"Note: {subjects[plan.number]} had a non-fatal SOS after SCT (the 10th SOS case); it is not "
-                    "recorded: adverse events come with the CTCAE issue. The 9 fatal cases are recorded as the cause "
-                    "of death."
+                    f"Note: {subjects[plan.number]} had the non-fatal SOS after SCT (the 10th case, grade 3); the 9 "
+                    "fatal cases are grade 5 SOS adverse events linked to the death."
                 )
         self._summary(site)
 
@@ -195,7 +201,34 @@ class Command(BaseCommand):
                 actor=nurse, patient=patient, death_date=plan.death.on, cause=plan.death.kind,
                 cause_detail=plan.death.detail,
             )  # fmt: skip
+        if plan.sos:
+            self._sos(nurse, patient, plan)
         return patient
+
+    def _sos(self, nurse, patient, plan: cohort.PatientPlan):
+        """The SOS as a CTCAE adverse event: grade 5 (linked to the death) or grade 3, serious, reported in time."""
+        fatal = plan.sos == "fatal"
+        if fatal:
+            onset = plan.death.on - timedelta(days=SOS_ONSET_BEFORE_DEATH_DAYS)
+        else:
+            onset = plan.transplant.on + timedelta(days=SOS_ONSET_AFTER_SCT_DAYS)
+        onset = max(onset, patient.registration_date)
+        sos_code = str(int(parameter_value(patient.protocol_version, "sos_meddra_code")))
+        aware = timezone.make_aware(datetime.combine(onset, clock_time(9)))
+        ae = adverse_event_report(
+            actor=nurse,
+            patient=patient,
+            term=CTCAETerm.objects.filter(meddra_code=sos_code).order_by("-version__published").first(),
+            grade=5 if fatal else 3,
+            onset_date=onset,
+            serious=True,
+            sae_criteria=["death"] if fatal else ["hospitalisation"],
+            sae_aware_at=aware,
+            action_taken="not_applicable",
+            outcome="fatal" if fatal else "recovered",
+            resolution_date=None if fatal else onset + timedelta(days=SOS_ONSET_BEFORE_DEATH_DAYS),
+        )
+        sae_report_submit(actor=nurse, ae=ae, reported_at=aware + timedelta(hours=12))
 
     def _summary(self, site):
         """Counts by protocol version from the shared endpoint selector (what every page and export reads)."""
