@@ -9,7 +9,8 @@ class AdverseEventsConfig(AppConfig):
     def ready(self):
         from trial import registry
 
-        from .models import AdverseEvent
-        from .selectors import ae_get
+        from .models import AdverseEvent, LabResult
+        from .selectors import ae_get, lab_result_get
 
         registry.register(AdverseEvent, ae_get)
+        registry.register(LabResult, lab_result_get)

@@ -219,3 +219,24 @@ def table3(user, *, protocol_version=None) -> list[Table3Row]:
         row = rows.setdefault(term_id, Table3Row(term.term, term.soc))
         setattr(row, f"grade_{grade}", getattr(row, f"grade_{grade}") + 1)
     return sorted(rows.values(), key=lambda r: (-r.total, r.term))
+
+
+def ae_rows(aes, *, now=None) -> list[AERow]:
+    """The rows of ``aes`` (course day, window verdict, SAE clock, relatedness) in a fixed number of queries:
+    for a page of an AE list (the AEs come from :func:`adverse_events_for`)."""
+    return _rows(aes, now=now)
+
+
+def lab_results_for(user):
+    """Lab values of the user's sites, with their patient and the AE a confirmed proposal became."""
+    from .models import LabResult
+
+    return (
+        LabResult.objects.for_user(user)
+        .select_related("patient__site", "recorded_by")
+        .prefetch_related("adverse_events")
+    )
+
+
+def lab_result_get(user, pk):
+    return get_object_or_404(lab_results_for(user), pk=pk)

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from adverse_events.api import AdverseEventViewSet, CTCAETermViewSet, LabResultViewSet, LabTestListView, Table3View
 from dosing.api import AdministrationViewSet, CourseViewSet, PatientCumulativeDosesView
 from patients.api.baseline import BaselineViewSet
 from patients.api.eligibility import EligibilityAssessmentViewSet
@@ -27,6 +28,9 @@ router.register("transplants", TransplantViewSet, basename="transplant")
 router.register("off-study", OffStudyViewSet, basename="off-study")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 router.register("deaths", DeathViewSet, basename="death")
+router.register("ctcae-terms", CTCAETermViewSet, basename="ctcae-term")
+router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
+router.register("lab-results", LabResultViewSet, basename="lab-result")
 
 api_v1 = [
     path("", include(router.urls)),
@@ -37,6 +41,8 @@ api_v1 = [
     ),
     path("patients/<int:pk>/endpoints/", PatientEndpointsView.as_view(), name="api-patient-endpoints"),
     path("endpoints/", EndpointListView.as_view(), name="api-endpoints"),
+    path("lab-tests/", LabTestListView.as_view(), name="api-lab-tests"),
+    path("table3/", Table3View.as_view(), name="api-table3"),
     path("records/<str:label>/<int:pk>/history/", RecordHistoryView.as_view(), name="api-record-history"),
     path("records/<str:label>/<int:pk>/signatures/", RecordSignaturesView.as_view(), name="api-record-signatures"),
 ]
@@ -48,6 +54,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("dosing/", include("dosing.urls")),
     path("responses/", include("responses.urls")),
+    path("adverse-events/", include("adverse_events.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

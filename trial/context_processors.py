@@ -12,6 +12,7 @@ def navigation(request):
         ("Patients", "patients:list", "patients.view_patient"),
         ("Worklist", "dosing:worklist", "dosing.change_plannedadministration"),
         ("Marrow due", "responses:due", "responses.add_marrowassessment"),
+        ("AE log", "adverse_events:log", "adverse_events.view_adverseevent"),
         ("Protocol", "trial:protocol", "trial.view_protocolversion"),
         ("API docs", "api-docs", None),
         ("Administration", "admin:index", "trial.change_user"),

@@ -176,6 +176,8 @@ SPECTACULAR_SETTINGS = {
         "PatientStatusEnum": "patients.choices.PatientStatus",
         "TransplantStatusEnum": "patients.choices.TransplantStatus",
         "MRDResultEnum": "responses.choices.MRDResult",
+        "SAECriterionEnum": "adverse_events.choices.SAECriterion",
+        "AttributionEnum": "adverse_events.choices.Attribution",
     },
 }
 

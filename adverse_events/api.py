@@ -1,0 +1,652 @@
+"""REST API of adverse events: the CTCAE dictionary, AEs with their reporting window and SAE clock, lab values
+with their derived grade and AE proposal, and the paper's Table 3.
+
+Serializers only parse types and choices; ``adverse_events.services`` validates and writes, so the same bad
+input gets the same message as from the service behind the form (an unknown attribution or SAE criterion
+included: those are passed through as text for the service to judge). The course day, window verdict, SAE
+clock and relatedness of an AE are never entered: they come from the selectors' row builder, computed for a
+whole page at once. Another site's record (id in the URL) answers 404; another site's patient in the body is
+a 400 naming ``patient``.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef, Q
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from dosing.api import ActionModelPermissions
+from dosing.models import Course
+from patients.models import Patient
+from trial.api_pagination import DefaultCursorPagination
+from trial.models import ProtocolVersion
+
+from . import grading, selectors, services
+from .choices import ActionTaken, AEOutcome, Attribution, SAECriterion, UnitSystem
+from .models import AdverseEvent, AEAttribution, CTCAETerm, LabResult
+from .windows import SAE_LABELS, WINDOW_LABELS
+
+DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
+TERM_REQUIRED = "Give the CTCAE term: its id (term) or its MedDRA code (meddra_code)."
+UNKNOWN_MEDDRA_CODE = "No CTCAE v{version} term has the MedDRA code {code}."
+TERM_AND_CODE_DISAGREE = "The MedDRA code is that of {term}, not of the term given."
+DRUG_TWICE = "Give one attribution per drug: {drugs} given more than once."
+REASON_FOR_CHANGE = "Reason for change (needed to change a saved value, e.g. the grade)."
+DERIVED_NOT_TYPED = "This value is derived from the others and cannot be entered."
+SAE_REPORT_BY_ACTION = "Record the submission of the expedited report with POST …/sae-report/."
+FROM_GRADING = "The term and grade of a proposed AE come from the lab value's grading."
+AE_NOT_TYPED = dict.fromkeys(("course_day", "window", "sae", "related"), DERIVED_NOT_TYPED) | {
+    "sae_reported_at": SAE_REPORT_BY_ACTION
+}
+LAB_NOT_TYPED = dict.fromkeys(("grade", "proposal_status"), DERIVED_NOT_TYPED)
+CONFIRM_NOT_TYPED = dict.fromkeys(("term", "meddra_code", "grade"), FROM_GRADING)
+
+
+def _refuse_input(request, refused: dict):
+    """A 400 naming each field sent that may not be entered here (rather than ignoring it)."""
+    sent = {name: message for name, message in refused.items() if name in request.data}
+    if sent:
+        raise serializers.ValidationError(sent)
+
+
+def _history_url(obj, context) -> str:
+    return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=context.get("request"))
+
+
+# --- CTCAE dictionary ---
+
+
+class TermGradeSerializer(serializers.Serializer):
+    grade = serializers.IntegerField(help_text="1–5.")
+    text = serializers.CharField(help_text="CTCAE's description of the grade for this term.")
+
+
+class CTCAETermSerializer(serializers.ModelSerializer):
+    """A CTCAE term with the text of each grade it defines (an undefined grade cannot be reported)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="ctcae-term-detail")
+    version = serializers.CharField(source="version.code", read_only=True, help_text="CTCAE version, e.g. 5.0.")
+    is_other_specify = serializers.BooleanField(
+        read_only=True, help_text="An “Other, specify” term: an AE with it needs the verbatim text."
+    )
+    grades = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CTCAETerm
+        fields = [
+            "id", "url", "version", "meddra_code", "soc", "term", "definition", "navigational_note",
+            "is_other_specify", "grades",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(TermGradeSerializer(many=True))
+    def get_grades(self, obj):
+        return [{"grade": grade, "text": obj.grade_text(grade)} for grade in obj.defined_grades]
+
+
+class CTCAETermFilter(filters.FilterSet):
+    soc = filters.CharFilter(field_name="soc", help_text="System organ class, as CTCAE writes it.")
+
+    class Meta:
+        model = CTCAETerm
+        fields = ["soc"]
+
+
+class TermPagination(DefaultCursorPagination):
+    """Terms in alphabetical order."""
+
+    ordering = ("term", "id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q", str, description="Part of the term or of the system organ class, or the start of the MedDRA code."
+            )
+        ]
+    )
+)
+class CTCAETermViewSet(viewsets.ReadOnlyModelViewSet):
+    """The CTCAE dictionary (the latest version in the list; any version by id). ``?q=`` searches the
+    term, the MedDRA code and the system organ class; ``?soc=`` keeps one system organ class."""
+
+    serializer_class = CTCAETermSerializer
+    filterset_class = CTCAETermFilter
+    pagination_class = TermPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False) or self.action != "list":
+            return CTCAETerm.objects.select_related("version")
+        query = self.request.query_params.get("q", "")
+        return selectors.term_search(query, limit=None).select_related("version")
+
+
+# --- Adverse events: output ---
+
+
+class WindowSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=list(WINDOW_LABELS.items()))
+    label = serializers.CharField()
+    reason = serializers.CharField(help_text="The dates the verdict rests on.")
+
+
+class SAEClockSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=list(SAE_LABELS.items()))
+    label = serializers.CharField()
+    due_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the expedited report is due (the protocol's hours after awareness)."
+    )
+
+
+class AttributionSerializer(serializers.ModelSerializer):
+    drug = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    drug_name = serializers.CharField(source="drug.name", read_only=True)
+
+    class Meta:
+        model = AEAttribution
+        fields = ["drug", "drug_name", "attribution"]
+        read_only_fields = fields
+
+
+class AdverseEventListSerializer(serializers.ListSerializer):
+    """Builds the rows (window, SAE clock, course day) of the whole page at once: the query count does not
+    depend on the number of AEs."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.context["rows"] = {row.ae.pk: row for row in selectors.ae_rows(items)}
+        return super().to_representation(items)
+
+
+class AdverseEventSerializer(serializers.ModelSerializer):
+    """An adverse event with what is derived from it: the day of its course it began on, whether it falls in
+    the protocol's reporting window (and why), the expedited-report clock of a serious event, and whether any
+    attribution makes it treatment-related (possible, probable or definite)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="adverse-event-detail")
+    subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
+    site = serializers.CharField(source="patient.site.code", read_only=True)
+    protocol_version = serializers.CharField(
+        source="patient.protocol_version.code", read_only=True, allow_null=True, default=None
+    )
+    term_name = serializers.CharField(source="term.term", read_only=True)
+    meddra_code = serializers.CharField(source="term.meddra_code", read_only=True)
+    soc = serializers.CharField(source="term.soc", read_only=True)
+    grade_text = serializers.SerializerMethodField()
+    course_number = serializers.IntegerField(source="course.course_number", read_only=True, default=None)
+    course_day = serializers.SerializerMethodField()
+    sae_criteria = serializers.ListField(child=serializers.ChoiceField(choices=SAECriterion.choices), read_only=True)
+    window = serializers.SerializerMethodField()
+    sae = serializers.SerializerMethodField()
+    related = serializers.SerializerMethodField()
+    attributions = AttributionSerializer(many=True, read_only=True)
+    reported_by = serializers.CharField(source="reported_by.signature_name", read_only=True)
+    history_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AdverseEvent
+        list_serializer_class = AdverseEventListSerializer
+        fields = [
+            "id", "url", "patient", "subject_id", "site", "protocol_version",
+            "term", "term_name", "meddra_code", "soc", "grade", "grade_text", "verbatim",
+            "onset_date", "resolution_date", "course", "course_number", "course_day", "window",
+            "serious", "sae_criteria", "sae_aware_at", "sae_reported_at", "sae",
+            "action_taken", "outcome", "death", "source_lab_result", "attributions", "related",
+            "reported_by", "history_url", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+        extra_kwargs = {"term": {"help_text": "The CTCAE term's id."}}
+
+    def _row(self, obj) -> selectors.AERow:
+        rows = self.context.get("rows") or {}
+        if obj.pk not in rows:  # a single AE (retrieve, create, update, actions)
+            rows = self.context["rows"] = {**rows, obj.pk: selectors.ae_row(obj)}
+        return rows[obj.pk]
+
+    def get_grade_text(self, obj) -> str:
+        return obj.term.grade_text(obj.grade)
+
+    def get_course_day(self, obj) -> int | None:
+        """Day of the course the event began on (day 1 = the course's start)."""
+        return self._row(obj).course_day
+
+    @extend_schema_field(WindowSerializer)
+    def get_window(self, obj):
+        return WindowSerializer(self._row(obj).window).data
+
+    @extend_schema_field(SAEClockSerializer)
+    def get_sae(self, obj):
+        return SAEClockSerializer(self._row(obj).sae).data
+
+    def get_related(self, obj) -> bool:
+        return self._row(obj).related
+
+    def get_history_url(self, obj) -> str:
+        return _history_url(obj, self.context)
+
+
+# --- Adverse events: input ---
+
+
+@extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=SAECriterion.choices)))
+class SAECriteriaField(serializers.ListField):
+    """SAE criterion codes, read as text: the service refuses an unknown one with the form's message."""
+
+    child = serializers.CharField()
+
+
+@extend_schema_field(serializers.ChoiceField(choices=Attribution.choices))
+class AttributionValueField(serializers.CharField):
+    """An attribution code, read as text: the service refuses an unknown one with the form's message."""
+
+
+class AttributionInputSerializer(serializers.Serializer):
+    drug = serializers.CharField(help_text="Drug code, e.g. inotuzumab-ozogamicin.")
+    attribution = AttributionValueField()
+
+
+class AEDetailsSerializer(serializers.Serializer):
+    """What the reporter adds to a term and grade: dates, course, seriousness, action, outcome, attributions."""
+
+    verbatim = serializers.CharField(
+        required=False, allow_blank=True, help_text="The event in your words (needed for an “Other, specify” term)."
+    )
+    resolution_date = serializers.DateField(required=False, allow_null=True)
+    course = serializers.PrimaryKeyRelatedField(
+        queryset=Course.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="The course's id; default: the patient's course in which the onset falls.",
+    )
+    serious = serializers.BooleanField(required=False)
+    sae_criteria = SAECriteriaField(required=False, help_text="SAE criteria (a serious event needs at least one).")
+    sae_aware_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the site became aware of the SAE (starts its clock)."
+    )
+    action_taken = serializers.ChoiceField(choices=ActionTaken.choices, required=False, allow_blank=True)
+    outcome = serializers.ChoiceField(choices=AEOutcome.choices, required=False, allow_blank=True)
+    attributions = serializers.ListField(
+        child=AttributionInputSerializer(),
+        required=False,
+        help_text="One attribution to each study drug the patient received.",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        fields["course"].queryset = Course.objects.for_user(request.user if request else None)
+        return fields
+
+    def validate_attributions(self, items):
+        codes = [item["drug"] for item in items]
+        twice = sorted({code for code in codes if codes.count(code) > 1})
+        if twice:
+            raise serializers.ValidationError(DRUG_TWICE.format(drugs=", ".join(twice)))
+        return {item["drug"]: item["attribution"] for item in items}
+
+
+class AEValuesSerializer(AEDetailsSerializer):
+    term = serializers.PrimaryKeyRelatedField(
+        queryset=CTCAETerm.objects.all(), required=False, help_text="The CTCAE term's id (or give meddra_code)."
+    )
+    meddra_code = serializers.CharField(
+        required=False, write_only=True, help_text="The term's MedDRA code (latest CTCAE version), instead of its id."
+    )
+    grade = serializers.IntegerField(help_text="CTCAE grade; only the grades the term defines.")
+    onset_date = serializers.DateField()
+
+    def validate(self, data):
+        code = data.pop("meddra_code", None)
+        if code is not None:
+            version = selectors.current_version()
+            by_code = CTCAETerm.objects.filter(version=version, meddra_code=code.strip()).first()
+            if by_code is None:
+                raise serializers.ValidationError(
+                    {"meddra_code": UNKNOWN_MEDDRA_CODE.format(version=version.code, code=code)}
+                )
+            if data.get("term", by_code) != by_code:
+                raise serializers.ValidationError({"meddra_code": TERM_AND_CODE_DISAGREE.format(term=by_code.term)})
+            data["term"] = by_code
+        if not self.partial and "term" not in data:
+            raise serializers.ValidationError({"term": TERM_REQUIRED})
+        return data
+
+
+class AdverseEventReportSerializer(AEValuesSerializer):
+    patient = serializers.PrimaryKeyRelatedField(
+        queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
+        return fields
+
+
+class AdverseEventUpdateSerializer(AEValuesSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, help_text=REASON_FOR_CHANGE)
+
+
+class SAEReportSerializer(serializers.Serializer):
+    reported_at = serializers.DateTimeField(
+        help_text="When the expedited report was submitted (not before the site became aware, not in the future)."
+    )
+
+
+# --- Adverse events: views ---
+
+
+class AdverseEventFilter(filters.FilterSet):
+    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    grade = filters.NumberFilter(field_name="grade", help_text="CTCAE grade.")
+    soc = filters.CharFilter(field_name="term__soc", help_text="System organ class, as CTCAE writes it.")
+    term = filters.CharFilter(method="filter_term", help_text="Part of the term, or its MedDRA code.")
+    serious = filters.BooleanFilter(field_name="serious")
+    attribution = filters.ChoiceFilter(
+        choices=Attribution.choices, method="filter_attribution", help_text="Attributed so to at least one drug."
+    )
+
+    class Meta:
+        model = AdverseEvent
+        fields = ["patient", "grade", "soc", "term", "serious", "attribution"]
+
+    def filter_term(self, queryset, name, value):
+        return queryset.filter(Q(term__term__icontains=value) | Q(term__meddra_code=value))
+
+    def filter_attribution(self, queryset, name, value):
+        given = AEAttribution.objects.filter(adverse_event=OuterRef("pk"), attribution=value)
+        return queryset.filter(Exists(given))
+
+
+class AdverseEventPagination(DefaultCursorPagination):
+    """The most recent onset first."""
+
+    ordering = ("-onset_date", "-id")
+
+
+def _renamed(exc: DjangoValidationError, names: dict) -> DjangoValidationError:
+    return DjangoValidationError({names.get(field, field): messages for field, messages in exc.message_dict.items()})
+
+
+class AdverseEventViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Adverse events of the caller's sites, most recent onset first, each with its course day, reporting-window
+    verdict, SAE clock and relatedness. Filter with ``?patient=``, ``?grade=``, ``?soc=``, ``?term=``
+    (part of the term or its MedDRA code), ``?serious=`` and ``?attribution=``. Another site's AE answers 404.
+
+    POST reports an AE (the term by id or MedDRA code, at a grade the term defines, with an attribution to each
+    study drug the patient received); PATCH corrects one (a changed saved value, e.g. the grade, needs a
+    ``reason``; the old value stays in the history). ``sae-report`` records the expedited report's submission.
+    """
+
+    serializer_class = AdverseEventSerializer
+    filterset_class = AdverseEventFilter
+    pagination_class = AdverseEventPagination
+    permission_classes = [ActionModelPermissions]
+    action_permissions = {"sae_report": ["adverse_events.change_adverseevent"]}
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
+            return AdverseEvent.objects.none()
+        return selectors.adverse_events_for(self.request.user)
+
+    def get_object(self):
+        ae = selectors.ae_get(self.request.user, self.kwargs["pk"])
+        self.check_object_permissions(self.request, ae)
+        return ae
+
+    def _respond(self, ae, status_code):
+        fresh = selectors.ae_get(self.request.user, ae.pk)
+        return Response(AdverseEventSerializer(fresh, context=self.get_serializer_context()).data, status=status_code)
+
+    @extend_schema(request=AdverseEventReportSerializer, responses={201: AdverseEventSerializer})
+    def create(self, request, *args, **kwargs):
+        _refuse_input(request, AE_NOT_TYPED)
+        payload = AdverseEventReportSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        ae = services.adverse_event_report(actor=request.user, **payload.validated_data)
+        return self._respond(ae, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AdverseEventUpdateSerializer, responses={200: AdverseEventSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        ae = self.get_object()
+        _refuse_input(request, AE_NOT_TYPED)
+        payload = AdverseEventUpdateSerializer(data=request.data, partial=True, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        changes = dict(payload.validated_data)
+        reason = changes.pop("reason", "")
+        attributions = changes.pop("attributions", None)
+        ae = services.adverse_event_update(
+            actor=request.user, ae=ae, reason=reason, attributions=attributions, **changes
+        )
+        return self._respond(ae, status.HTTP_200_OK)
+
+    @extend_schema(request=SAEReportSerializer, responses={200: AdverseEventSerializer})
+    @action(detail=True, methods=["post"], url_path="sae-report")
+    def sae_report(self, request, pk=None):
+        """Record that the expedited SAE report was submitted; the SAE clock then shows it as submitted."""
+        ae = self.get_object()
+        payload = SAEReportSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            ae = services.sae_report_submit(actor=request.user, ae=ae, **payload.validated_data)
+        except DjangoValidationError as exc:
+            raise _renamed(exc, {"sae_reported_at": "reported_at"}) from exc
+        return self._respond(ae, status.HTTP_200_OK)
+
+
+# --- Lab values ---
+
+
+class LabResultSerializer(serializers.ModelSerializer):
+    """A lab value with its normal range, its CTCAE grade (derived by the shipped rules; null when the rules
+    cannot grade it) and the state of the AE it proposes (grade 3 or worse): proposed, confirmed or dismissed."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="lab-result-detail")
+    subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
+    site = serializers.CharField(source="patient.site.code", read_only=True)
+    adverse_event = serializers.SerializerMethodField()
+    recorded_by = serializers.CharField(source="recorded_by.signature_name", read_only=True)
+
+    class Meta:
+        model = LabResult
+        fields = [
+            "id", "url", "patient", "subject_id", "site", "lab_term", "unit_system", "unit", "collected_on",
+            "value", "lower_limit_normal", "upper_limit_normal", "baseline_value", "grade",
+            "proposal_status", "proposal_note", "adverse_event", "recorded_by", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_adverse_event(self, obj) -> int | None:
+        """The AE a confirmed proposal became (its id)."""
+        return next((ae.pk for ae in obj.adverse_events.all()), None)
+
+
+class LabResultRecordSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(
+        queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
+    )
+    lab_term = serializers.CharField(help_text="A gradable lab test (see /api/v1/lab-tests/).")
+    unit_system = serializers.ChoiceField(choices=UnitSystem.choices, required=False)
+    unit = serializers.CharField(required=False, allow_blank=True, help_text="E.g. umol/L, 10^9/L.")
+    collected_on = serializers.DateField(help_text="Date the sample was taken (not in the future).")
+    value = serializers.DecimalField(**DECIMAL_INPUT)
+    lower_limit_normal = serializers.DecimalField(**DECIMAL_INPUT, required=False, allow_null=True)
+    upper_limit_normal = serializers.DecimalField(**DECIMAL_INPUT, required=False, allow_null=True)
+    baseline_value = serializers.DecimalField(
+        **DECIMAL_INPUT, required=False, allow_null=True, help_text="The patient's baseline value of the test."
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
+        return fields
+
+
+class LabProposalConfirmSerializer(AEDetailsSerializer):
+    """The AE a lab value proposes: its term and grade come from the grading; the reporter adds the rest."""
+
+    onset_date = serializers.DateField(required=False, help_text="Default: the date the sample was taken.")
+
+
+class LabProposalDismissSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        allow_blank=True,
+        error_messages={"required": services.DISMISS_REASON},
+        help_text="Why this lab value is not an adverse event.",
+    )
+
+
+class LabResultFilter(filters.FilterSet):
+    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+
+    class Meta:
+        model = LabResult
+        fields = ["patient"]
+
+
+class LabResultPagination(DefaultCursorPagination):
+    """The most recent sample first."""
+
+    ordering = ("-collected_on", "-id")
+
+
+class LabResultViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Lab values of the caller's sites (``?patient=<id>`` for one patient's), most recent first. Another site's
+    value answers 404.
+
+    POST records a value with its normal range; the CTCAE grade is derived, and a grade of 3 or worse proposes
+    an AE — it never creates one. ``confirm`` turns the proposal into an AE (201, the AE); ``dismiss`` closes it
+    with a reason.
+    """
+
+    serializer_class = LabResultSerializer
+    filterset_class = LabResultFilter
+    pagination_class = LabResultPagination
+    permission_classes = [ActionModelPermissions]
+    action_permissions = {
+        "confirm": ["adverse_events.change_labresult", "adverse_events.add_adverseevent"],
+        "dismiss": ["adverse_events.change_labresult"],
+    }
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LabResult.objects.none()
+        return selectors.lab_results_for(self.request.user)
+
+    def get_object(self):
+        lab_result = selectors.lab_result_get(self.request.user, self.kwargs["pk"])
+        self.check_object_permissions(self.request, lab_result)
+        return lab_result
+
+    def _respond(self, lab_result, status_code):
+        fresh = selectors.lab_result_get(self.request.user, lab_result.pk)
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+    @extend_schema(request=LabResultRecordSerializer, responses={201: LabResultSerializer})
+    def create(self, request, *args, **kwargs):
+        _refuse_input(request, LAB_NOT_TYPED)
+        payload = LabResultRecordSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        lab_result = services.lab_result_record(actor=request.user, **payload.validated_data)
+        return self._respond(lab_result, status.HTTP_201_CREATED)
+
+    @extend_schema(request=LabProposalConfirmSerializer, responses={201: AdverseEventSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Confirm the proposed AE: the term and grade come from the grading, the onset from the sample date."""
+        lab_result = self.get_object()
+        _refuse_input(request, CONFIRM_NOT_TYPED)
+        payload = LabProposalConfirmSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        ae = services.lab_proposal_confirm(actor=request.user, lab_result=lab_result, **payload.validated_data)
+        fresh = selectors.ae_get(request.user, ae.pk)
+        return Response(
+            AdverseEventSerializer(fresh, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=LabProposalDismissSerializer, responses={200: LabResultSerializer})
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        """Dismiss the proposed AE, saying why the value is not an adverse event."""
+        lab_result = self.get_object()
+        payload = LabProposalDismissSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        lab_result = services.lab_proposal_dismiss(actor=request.user, lab_result=lab_result, **payload.validated_data)
+        return self._respond(lab_result, status.HTTP_200_OK)
+
+
+class LabTestSerializer(serializers.Serializer):
+    lab_term = serializers.CharField()
+    unit_system = serializers.ChoiceField(choices=UnitSystem.choices)
+    unit = serializers.CharField(help_text="Empty: any unit (the rules read only the normal range or baseline).")
+    direction = serializers.ChoiceField(
+        choices=[("H", "high"), ("L", "low")], help_text="H: high values are abnormal; L: low values."
+    )
+    ctcae_term = serializers.IntegerField(source="ctcae_term_id", help_text="The CTCAE term's id.")
+    ctcae_term_name = serializers.CharField(source="ctcae_term")
+    meddra_code = serializers.CharField()
+    label = serializers.CharField()
+
+
+class LabTestListView(APIView):
+    """The lab tests the shipped CTCAE rules grade (latest CTCAE version), each with its unit system and unit
+    and the CTCAE term its abnormal values are graded as. Not paginated."""
+
+    def get_queryset(self):  # for the model permission: reading the CTCAE dictionary
+        return CTCAETerm.objects.none()
+
+    @extend_schema(responses=LabTestSerializer(many=True))
+    def get(self, request):
+        return Response(LabTestSerializer(grading.lab_tests(), many=True).data)
+
+
+# --- Table 3 ---
+
+
+class Table3RowSerializer(serializers.Serializer):
+    term = serializers.CharField()
+    soc = serializers.CharField()
+    grade_3 = serializers.IntegerField(help_text="Patients whose worst grade of the term is 3.")
+    grade_4 = serializers.IntegerField()
+    grade_5 = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Patients with the term at grade 3 or worse.")
+
+
+class Table3QuerySerializer(serializers.Serializer):
+    protocol_version = serializers.SlugRelatedField(
+        slug_field="code", queryset=ProtocolVersion.objects.all(), required=False
+    )
+
+
+class Table3View(APIView):
+    """The paper's Table 3 over the caller's sites: grade 3–5 non-haematologic toxicity, each patient counted once
+    per term at their worst grade, most frequent first. ``?protocol_version=<code>`` keeps one protocol version's
+    patients. Not paginated."""
+
+    def get_queryset(self):  # for the model permission: reading adverse events
+        return AdverseEvent.objects.none()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("protocol_version", OpenApiTypes.STR, description="Protocol version code.")],
+        responses=Table3RowSerializer(many=True),
+    )
+    def get(self, request):
+        query = Table3QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        version = query.validated_data.get("protocol_version")
+        rows = selectors.table3(request.user, protocol_version=version.code if version else None)
+        return Response(Table3RowSerializer(rows, many=True).data)
