@@ -198,3 +198,29 @@ class AEAttribution(AuditedModel):
 
     def __str__(self):
         return f"{self.drug}: {self.get_attribution_display()}"
+
+
+class ClinicalObservation(AuditedModel):
+    """Bedside findings on a date that the SOS criteria read: weight, hepatomegaly, ascites."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="clinical_observations")
+    observed_on = models.DateField()
+    weight_kg = models.DecimalField(
+        "weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(25), MaxValueValidator(300)],
+    )
+    hepatomegaly = models.BooleanField("hepatomegaly (tender, enlarged liver)", null=True, blank=True)
+    ascites = models.BooleanField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    objects = scoped_queryset("patient__site").as_manager()
+
+    class Meta:
+        ordering = ["patient", "-observed_on", "-id"]
+
+    def __str__(self):
+        return f"Observation of {self.patient} on {self.observed_on}"

@@ -302,3 +302,27 @@ def lab_proposal_dismiss(*, actor, lab_result: LabResult, reason: str) -> LabRes
         proposal_note=reason,
     )
     return lab_result
+
+
+@transaction.atomic
+def clinical_observation_record(
+    *, actor, patient: Patient, observed_on, weight_kg=None, hepatomegaly=None, ascites=None
+):
+    """Record bedside findings (weight, hepatomegaly, ascites) that the SOS criteria read."""
+    from .models import ClinicalObservation
+
+    _check_patient(actor, patient)
+    if observed_on and observed_on > timezone.localdate():
+        raise ValidationError({"observed_on": IN_FUTURE})
+    return audited_create(
+        ClinicalObservation(
+            patient=patient,
+            observed_on=observed_on,
+            weight_kg=weight_kg,
+            hepatomegaly=hepatomegaly,
+            ascites=ascites,
+            recorded_by=actor,
+        ),
+        actor=actor,
+        reason="Clinical observation recorded",
+    )

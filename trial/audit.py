@@ -16,6 +16,22 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 REASON_REQUIRED = "A reason for change is required when a saved value is changed."
+
+# Callables told about every audited write (after it is saved, inside the transaction). Higher apps
+# register here (e.g. the safety engine queues a re-evaluation on commit); trial imports none of them.
+_change_listeners = []
+
+
+def on_record_change(listener):
+    """Register ``listener(instance)`` to be called after each audited create, change or delete."""
+    if listener not in _change_listeners:
+        _change_listeners.append(listener)
+
+
+def _announce(instances):
+    for listener in _change_listeners:
+        for instance in instances:
+            listener(instance)
 NOTHING_CHANGED = "Nothing was changed."
 CREATED_REASON = "Created"
 
@@ -37,6 +53,7 @@ def audited_create(instance, *, actor, reason=CREATED_REASON):
     instance.full_clean()
     _stamp(instance, actor, reason)
     instance.save()
+    _announce([instance])
     return instance
 
 
@@ -56,6 +73,7 @@ def audited_bulk_create(model, objs, *, actor, reason):
         default_user=actor if getattr(actor, "is_authenticated", False) else None,
         default_change_reason=reason,
     )
+    _announce(created)
     return created
 
 
@@ -95,6 +113,7 @@ def audited_update(instance, *, actor, reason="", **changes):
     instance.full_clean()
     _stamp(instance, actor, reason or "Blank value completed")
     instance.save()
+    _announce([instance])
     from .services import signatures_void_for_change
 
     signatures_void_for_change(record=instance, actor=actor, reason=reason or "Record completed", changed=diff)
@@ -111,6 +130,7 @@ def audited_delete(instance, *, actor, reason):
 
     signatures_void_for_change(record=instance, actor=actor, reason=f"Record deleted: {reason}", changed={})
     _stamp(instance, actor, reason)
+    _announce([instance])
     instance.delete()
 
 

@@ -25,6 +25,8 @@ VIEW_CLINICAL = [
     "adverse_events.view_labresult",
     "adverse_events.view_ctcaeterm",
     "adverse_events.view_ctcaeversion",
+    "adverse_events.view_clinicalobservation",
+    "safety.view_flag",
 ]
 ENTER_CLINICAL = [
     "patients.add_patient",
@@ -49,6 +51,7 @@ ENTER_CLINICAL = [
     "adverse_events.change_adverseevent",
     "adverse_events.add_labresult",
     "adverse_events.change_labresult",
+    "adverse_events.add_clinicalobservation",
 ]
 CORRECT_CLINICAL = [
     "patients.change_patient",

@@ -1,9 +1,9 @@
 """Settings shared by every environment. Values that differ come from the environment."""
 
-from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "dosing",
     "responses",
     "adverse_events",
+    "safety",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +116,7 @@ STORAGES = {
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="trial-data@localhost")
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")  # links in e-mails
 
 # --- Content Security Policy (django-csp 4): everything is served from this origin ---
 CONTENT_SECURITY_POLICY = {
@@ -209,7 +211,11 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "audit-integrity-nightly": {
         "task": "trial.tasks.audit_integrity_check",
-        "schedule": timedelta(hours=24),
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "safety-sweep-nightly": {
+        "task": "safety.tasks.nightly_sweep",
+        "schedule": crontab(hour=3, minute=0),
     },
 }
 
