@@ -32,6 +32,8 @@ def _announce(instances):
     for listener in _change_listeners:
         for instance in instances:
             listener(instance)
+
+
 NOTHING_CHANGED = "Nothing was changed."
 CREATED_REASON = "Created"
 
