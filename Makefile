@@ -51,6 +51,7 @@ format: venv
 
 bench: venv  ## Benchmarks (timings live here, never in the test suite)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.sweep
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3

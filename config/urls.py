@@ -12,6 +12,7 @@ from patients.api.eligibility import EligibilityAssessmentViewSet
 from patients.api.outcomes import DeathViewSet, FollowUpViewSet, OffStudyViewSet, TransplantViewSet
 from patients.api.patient import PatientViewSet
 from responses.api import EndpointListView, MarrowAssessmentViewSet, PatientEndpointsView
+from safety.api import FlagViewSet, SafetyRuleListView
 from trial.api import ProtocolVersionViewSet, RecordHistoryView, RecordSignaturesView, SiteViewSet
 from trial.views import healthz
 
@@ -31,6 +32,7 @@ router.register("deaths", DeathViewSet, basename="death")
 router.register("ctcae-terms", CTCAETermViewSet, basename="ctcae-term")
 router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 router.register("lab-results", LabResultViewSet, basename="lab-result")
+router.register("flags", FlagViewSet, basename="flag")
 
 api_v1 = [
     path("", include(router.urls)),
@@ -43,6 +45,7 @@ api_v1 = [
     path("endpoints/", EndpointListView.as_view(), name="api-endpoints"),
     path("lab-tests/", LabTestListView.as_view(), name="api-lab-tests"),
     path("table3/", Table3View.as_view(), name="api-table3"),
+    path("safety-rules/", SafetyRuleListView.as_view(), name="api-safety-rules"),
     path("records/<str:label>/<int:pk>/history/", RecordHistoryView.as_view(), name="api-record-history"),
     path("records/<str:label>/<int:pk>/signatures/", RecordSignaturesView.as_view(), name="api-record-signatures"),
 ]
@@ -55,6 +58,7 @@ urlpatterns = [
     path("dosing/", include("dosing.urls")),
     path("responses/", include("responses.urls")),
     path("adverse-events/", include("adverse_events.urls")),
+    path("safety/", include("safety.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -12,7 +12,7 @@ from dosing.choices import AdministrationStatus
 from dosing.models import Course, PlannedAdministration
 from patients.models import Consent, EligibilityAssessment, Patient, Transplant
 from responses.models import MarrowAssessment
-from trial.models import ProtocolParameter
+from trial.models import DrugHoldRule, EligibilityCriterion, ProtocolParameter, RegimenItem
 
 
 @dataclass
@@ -32,6 +32,8 @@ class PatientContext:
     adverse_events: list = field(default_factory=list)
     labs: list = field(default_factory=list)
     observations: list = field(default_factory=list)
+    hold_rules: list = field(default_factory=list)  # the version's DrugHoldRule rows (with anchor_drug)
+    regimen_items: list = field(default_factory=list)  # the version's RegimenItem rows (drug, course type)
 
     def param(self, key: str) -> Decimal:
         """A number of the patient's protocol version (raises KeyError naming the key if the data lacks it)."""
@@ -71,10 +73,17 @@ def load_context(patient_id: int, *, now=None) -> PatientContext:
     """The patient's data for the rules: a fixed number of queries whatever the amount of data."""
     now = now or timezone.now()
     patient = (
-        Patient.objects.select_related("protocol_version", "site", "baseline", "death")
+        Patient.objects.select_related("protocol_version", "site", "baseline", "death", "off_study")
         .prefetch_related(
             Prefetch("consents", queryset=Consent.objects.order_by("consent_date")),
-            Prefetch("eligibility_assessments", queryset=EligibilityAssessment.objects.order_by("assessed_on")),
+            Prefetch(
+                "eligibility_assessments",
+                queryset=EligibilityAssessment.objects.select_related("protocol_version").order_by("assessed_on", "id"),
+            ),
+            Prefetch(
+                "eligibility_assessments__protocol_version__eligibility_criteria",
+                queryset=EligibilityCriterion.objects.order_by("order", "code"),
+            ),
             Prefetch(
                 "courses",
                 queryset=Course.objects.select_related("course_type__protocol_version").order_by("course_number"),
@@ -95,12 +104,22 @@ def load_context(patient_id: int, *, now=None) -> PatientContext:
         .select_related("drug", "regimen_item", "course__course_type")
         .order_by("planned_date", "day", "dose_number", "id")
     )
-    params = {}
+    params, hold_rules, regimen_items = {}, [], []
     if patient.protocol_version_id:
         params = dict(
             ProtocolParameter.objects.filter(protocol_version_id=patient.protocol_version_id).values_list(
                 "key", "value"
             )
+        )
+        hold_rules = list(
+            DrugHoldRule.objects.filter(protocol_version_id=patient.protocol_version_id)
+            .select_related("anchor_drug")
+            .order_by("code")
+        )
+        regimen_items = list(
+            RegimenItem.objects.filter(protocol_version_id=patient.protocol_version_id)
+            .select_related("drug", "course_type", "introduced_by")
+            .order_by("course_type_id", "code")
         )
     return PatientContext(
         patient=patient,
@@ -116,4 +135,6 @@ def load_context(patient_id: int, *, now=None) -> PatientContext:
         adverse_events=list(patient.adverse_events.all()),
         labs=list(patient.lab_results.all()),
         observations=list(patient.clinical_observations.all()),
+        hold_rules=hold_rules,
+        regimen_items=regimen_items,
     )

@@ -52,6 +52,7 @@ ENTER_CLINICAL = [
     "adverse_events.add_labresult",
     "adverse_events.change_labresult",
     "adverse_events.add_clinicalobservation",
+    "safety.change_flag",
 ]
 CORRECT_CLINICAL = [
     "patients.change_patient",
@@ -64,6 +65,7 @@ CORRECT_CLINICAL = [
     "patients.change_death",
     "adverse_events.change_adverseevent",
     "adverse_events.change_labresult",
+    "safety.change_flag",
 ]
 VIEW_PROTOCOL = [
     "trial.view_trial",

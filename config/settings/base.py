@@ -180,6 +180,9 @@ SPECTACULAR_SETTINGS = {
         "MRDResultEnum": "responses.choices.MRDResult",
         "SAECriterionEnum": "adverse_events.choices.SAECriterion",
         "AttributionEnum": "adverse_events.choices.Attribution",
+        "RuleKindEnum": "safety.choices.RuleKind",
+        "FlagStatusEnum": "safety.choices.FlagStatus",
+        "FlagSeverityEnum": "safety.choices.Severity",
     },
 }
 

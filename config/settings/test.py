@@ -19,3 +19,9 @@ WHITENOISE_AUTOREFRESH = True
 
 # Live-server threads must not keep connections open past a test (PostgreSQL cannot drop the test DB).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# SQLite test databases live in a file, so a real Celery worker process (the end-to-end test) can open them.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    import os
+
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}  # noqa: F405
