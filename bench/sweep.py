@@ -1,4 +1,4 @@
-"""Benchmark of the safety sweep over the reference cohort (110 patients): `make bench`.
+"""Benchmark of the safety sweep over the reference cohort (110 patients) plus the demo patients: `make bench`.
 
 Builds the cohort in a throw-away database (SQLite in memory unless BENCH_DATABASE_URL is set), then times
 the nightly sweep twice (first: flags raised; second: nothing changes) and counts queries per patient.
@@ -14,6 +14,7 @@ import time
 def main():
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "sqlite://:memory:")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
     django.setup()
@@ -28,11 +29,16 @@ def main():
     start = time.perf_counter()
     call_command("reference_cohort", verbosity=0, stdout=io.StringIO())
     print(f"reference cohort (110 patients)      {time.perf_counter() - start:8.2f} s")
+    call_command("demo_setup", stdout=io.StringIO())
+    call_command("demo_dosing", stdout=io.StringIO())
 
+    from patients.models import Patient
     from safety.models import Flag
     from safety.services import findings_for
     from safety.tasks import active_patient_ids, nightly_sweep
 
+    print(f"patients (cohort + demo)              {Patient.objects.count():8d}")
+    Flag.objects.all().delete()  # as if every per-patient message had been lost
     for label in ("sweep, first run (flags raised)", "sweep, second run (no change)"):
         start = time.perf_counter()
         totals = nightly_sweep()
