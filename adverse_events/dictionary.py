@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from trial.audit import audited_bulk_create, audited_create, audited_delete, audited_update, changed_fields
+from trial.data_loading import DataLoadReport
 
 from .choices import UnitSystem
 from .grading import NAMES, LabRuleError, LabRuleSpec, clear_lab_rules_cache
@@ -118,14 +119,6 @@ class CTCAEDataError(Exception):
 LOADED_MODELS = (CTCAEVersion, CTCAETerm, LabGradingRule)
 
 
-@dataclass
-class ModelCounts:
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-
-
 @dataclass(frozen=True)
 class DataFile:
     """One data file as read: its name (``<folder>/<file>``) and SHA-256."""
@@ -138,39 +131,16 @@ class DataFile:
 
 
 @dataclass
-class CTCAELoadReport:
-    """What a load did: per model, how many rows were created, updated, deleted or left unchanged."""
+class CTCAELoadReport(DataLoadReport):
+    """What a CTCAE load did (see :class:`trial.data_loading.DataLoadReport`), with the files read."""
 
-    directory: str
-    version_code: str
+    version_code: str = ""
     files: list[DataFile] = field(default_factory=list)
-    counts: dict[str, ModelCounts] = field(default_factory=lambda: {m.__name__: ModelCounts() for m in LOADED_MODELS})
-    changes: list[str] = field(default_factory=list)
-    deletions: list[str] = field(default_factory=list)
 
-    @property
-    def changed(self) -> bool:
-        return any(c.created or c.updated or c.deleted for c in self.counts.values())
-
-    def total(self, kind: str) -> int:
-        return sum(getattr(c, kind) for c in self.counts.values())
-
-    def as_text(self) -> str:
-        lines = [f"CTCAE v{self.version_code} from {self.directory}"]
-        lines += [f"  {f.name}  sha256 {f.sha256}" for f in self.files]
-        width = max(len(name) for name in self.counts)
-        lines.append(f"  {'model':<{width}}  created  updated  deleted  unchanged")
-        for name, c in self.counts.items():
-            lines.append(f"  {name:<{width}}  {c.created:>7}  {c.updated:>7}  {c.deleted:>7}  {c.unchanged:>9}")
-        if self.changes:
-            lines.append("Updated:")
-            lines += [f"  {line}" for line in self.changes]
-        if self.deletions:
-            lines.append("Deleted:")
-            lines += [f"  {line}" for line in self.deletions]
-        if not self.changed:
-            lines.append("Nothing changed.")
-        return "\n".join(lines)
+    def heading_lines(self) -> list[str]:
+        return [f"CTCAE v{self.version_code} from {self.directory}"] + [
+            f"  {f.name}  sha256 {f.sha256}" for f in self.files
+        ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -745,6 +715,8 @@ def ctcae_load(*, actor, directory=DEFAULT_DIRECTORY) -> CTCAELoadReport:
     Raises :class:`CTCAEDataError` (nothing written) when a file is missing or invalid.
     """
     data = ctcae_read(directory)
-    report = CTCAELoadReport(directory=str(directory), version_code=data.version["code"], files=data.files)
+    report = CTCAELoadReport.for_models(
+        LOADED_MODELS, directory=str(directory), version_code=data.version["code"], files=data.files
+    )
     _write(data, _Writer(actor, data, report))
     return report

@@ -46,6 +46,7 @@ from .choices import (
     Route,
     VersionAssignmentRule,
 )
+from .data_loading import DataLoadReport
 from .models import (
     CourseSequenceStep,
     CourseType,
@@ -181,14 +182,6 @@ def registered_eligibility_variables() -> dict[str, EligibilityVariable]:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class ModelCounts:
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-
-
 @dataclass(frozen=True)
 class LoadedFile:
     """One data file as read: its name (relative to the data root), checksum and declared data version."""
@@ -214,38 +207,15 @@ class LoadedFile:
 
 
 @dataclass
-class LoadReport:
-    """What a load did: per model, how many rows were created, updated, deleted or left unchanged."""
+class LoadReport(DataLoadReport):
+    """What a protocol load did (see :class:`trial.data_loading.DataLoadReport`), with the files read."""
 
-    directory: str
     files: list[LoadedFile] = field(default_factory=list)
-    counts: dict[str, ModelCounts] = field(default_factory=lambda: {m.__name__: ModelCounts() for m in LOAD_ORDER})
-    changes: list[str] = field(default_factory=list)
-    deletions: list[str] = field(default_factory=list)
 
-    @property
-    def changed(self) -> bool:
-        return any(c.created or c.updated or c.deleted for c in self.counts.values())
-
-    def total(self, kind: str) -> int:
-        return sum(getattr(c, kind) for c in self.counts.values())
-
-    def as_text(self) -> str:
-        lines = [f"Protocol data from {self.directory}"]
-        lines += [f"  {f.name}  data version {f.data_version}  sha256 {f.sha256}" for f in self.files]
-        width = max(len(name) for name in self.counts)
-        lines.append(f"  {'model':<{width}}  created  updated  deleted  unchanged")
-        for name, c in self.counts.items():
-            lines.append(f"  {name:<{width}}  {c.created:>7}  {c.updated:>7}  {c.deleted:>7}  {c.unchanged:>9}")
-        if self.changes:
-            lines.append("Updated:")
-            lines += [f"  {line}" for line in self.changes]
-        if self.deletions:
-            lines.append("Deleted:")
-            lines += [f"  {line}" for line in self.deletions]
-        if not self.changed:
-            lines.append("Nothing changed.")
-        return "\n".join(lines)
+    def heading_lines(self) -> list[str]:
+        return [f"Protocol data from {self.directory}"] + [
+            f"  {f.name}  data version {f.data_version}  sha256 {f.sha256}" for f in self.files
+        ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1020,7 +990,9 @@ def protocol_load(*, actor, directory) -> LoadReport:
     data = _read_trial(directory, errors)
     if errors or data is None:
         raise ProtocolDataError(errors.messages or [f"{directory}: nothing to load"])
-    report = LoadReport(directory=str(directory), files=[data.file] + [v.file for v in data.versions])
+    report = LoadReport.for_models(
+        LOAD_ORDER, directory=str(directory), files=[data.file] + [v.file for v in data.versions]
+    )
     _write(data, _Writer(actor, report))
     return report
 
