@@ -75,7 +75,7 @@ class AdverseEventForm(TermGradeForm):
         required=False,
         widget=DateTimeLocalInput,
         label="Site aware of the SAE at",
-        help_text="Local date and time; the expedited report is due 24 hours later.",
+        help_text="Local date and time; the expedited report falls due the protocol's number of hours later.",
     )
     action_taken = forms.ChoiceField(
         choices=[("", "—"), *ActionTaken.choices], required=False, label="Action taken with study treatment"

@@ -149,7 +149,10 @@ class AdverseEvent(AuditedModel):
     serious = models.BooleanField(default=False)
     sae_criteria = models.JSONField(default=list, blank=True, help_text="SAECriterion codes.")
     sae_aware_at = models.DateTimeField(
-        "site aware of the SAE at", null=True, blank=True, help_text="Starts the 24-hour expedited-report clock."
+        "site aware of the SAE at",
+        null=True,
+        blank=True,
+        help_text="Starts the expedited-report clock (its hours are protocol data).",
     )
     sae_reported_at = models.DateTimeField("expedited report submitted at", null=True, blank=True)
     action_taken = models.CharField(max_length=20, choices=ActionTaken.choices, blank=True)

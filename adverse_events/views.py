@@ -252,7 +252,7 @@ def ae_detail(request, pk):
 @permission_required("adverse_events.change_adverseevent", raise_exception=True)
 @require_POST
 def sae_report(request, pk):
-    """Record that the expedited SAE report was submitted (stops the 24-hour clock)."""
+    """Record that the expedited SAE report was submitted (stops the expedited-report clock)."""
     ae = selectors.ae_get(request.user, pk)
     form = SAEReportForm(request.POST)
     if form.is_valid():
