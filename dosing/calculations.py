@@ -170,3 +170,17 @@ def given_per_m2(*, dose_given: Decimal, planned_dose: Decimal | None, dose_per_
     if dose_per_m2 is not None and planned_dose:
         return Decimal(dose_per_m2) * Decimal(dose_given) / Decimal(planned_dose)
     return Decimal(dose_given) / Decimal(bsa)
+
+
+def cumulative_given_per_m2(doses) -> Decimal:
+    """The per-m² total of given doses (each with dose_given, planned_dose, dose_per_m2 and course.bsa_m2)."""
+    return sum(
+        (
+            given_per_m2(
+                dose_given=d.dose_given, planned_dose=d.planned_dose, dose_per_m2=d.dose_per_m2, bsa=d.course.bsa_m2
+            )
+            for d in doses
+            if d.dose_given is not None
+        ),
+        Decimal(0),
+    )

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from trial.choices import DoseLevel
 from trial.models import Drug, ProtocolParameter, RegimenItem
-from trial.protocol import PlannedCourse, parameter_value, planned_courses
+from trial.protocol import PlannedCourse, planned_courses
 
-from .calculations import given_per_m2
+from .calculations import cumulative_given_per_m2, given_per_m2
 from .choices import AdministrationStatus
 from .models import Course, PlannedAdministration
 
@@ -69,46 +69,12 @@ def cumulative_per_m2(patient, drug) -> Decimal:
     given = PlannedAdministration.objects.filter(
         course__patient=patient, drug=drug, status=AdministrationStatus.GIVEN, dose_given__isnull=False
     ).select_related("course")
-    return sum(
-        (
-            given_per_m2(
-                dose_given=a.dose_given, planned_dose=a.planned_dose, dose_per_m2=a.dose_per_m2, bsa=a.course.bsa_m2
-            )
-            for a in given
-        ),
-        Decimal(0),
-    )
+    return cumulative_given_per_m2(given)
 
 
 def cumulative_doses(patient):
     """Per tracked drug (one with a protocol cumulative maximum): total given per m², maximum and what remains."""
-    version = patient.protocol_version
-    totals: dict[int, Decimal] = defaultdict(Decimal)
-    drugs = {}
-    rows = (
-        PlannedAdministration.objects.filter(course__patient=patient)
-        .exclude(drug__cumulative_limit_parameter="")
-        .select_related("drug", "course")
-    )
-    for a in rows:
-        drugs[a.drug_id] = a.drug
-        if a.status == AdministrationStatus.GIVEN and a.dose_given is not None:
-            totals[a.drug_id] += given_per_m2(
-                dose_given=a.dose_given, planned_dose=a.planned_dose, dose_per_m2=a.dose_per_m2, bsa=a.course.bsa_m2
-            )
-    result = []
-    for drug_id, drug in sorted(drugs.items(), key=lambda kv: kv[1].name):
-        maximum = parameter_value(version, drug.cumulative_limit_parameter) if version else None
-        total = totals[drug_id].quantize(Decimal("0.0001"))
-        result.append(
-            {
-                "drug": drug,
-                "total_per_m2": total,
-                "maximum_per_m2": maximum,
-                "remaining_per_m2": (maximum - total) if maximum is not None else None,
-            }
-        )
-    return result
+    return cumulative_doses_by_patient([patient])[patient.pk]
 
 
 def override_get(user, pk):

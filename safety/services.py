@@ -23,7 +23,7 @@ REASON_NEEDED = "Give the reason."
 ALREADY_CLOSED = "This flag is already {status}."
 
 
-def _values(finding, patient_id):
+def _values(finding):
     return {
         "rule_code": finding.rule.code,
         "rule_kind": finding.rule.kind,
@@ -60,7 +60,7 @@ def patient_evaluate(*, patient_id: int, now=None) -> dict:
         if key in seen:
             continue
         seen.add(key)
-        values = _values(finding, patient_id)
+        values = _values(finding)
         flag = existing.get(key)
         if flag is None:
             flag = audited_create(

@@ -15,7 +15,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from adverse_events.choices import UnitSystem
-from dosing.calculations import given_per_m2
+from dosing.calculations import cumulative_given_per_m2
 from dosing.choices import AdministrationStatus
 from patients.choices import ConditioningAgent, TransplantStatus
 
@@ -71,14 +71,12 @@ def plain(value) -> str:
 def cumulative_per_m2(ctx, *, until=None) -> Decimal:
     """Inotuzumab given per m² (the plan's per-m² scaled by the fraction given; BSA of the dose's course),
     counting the doses given on or before ``until`` when it is given."""
-    total = Decimal(0)
-    for a in ctx.tracked_drug_given():
-        day = ctx.given_on(a)
-        if a.dose_given is None or day is None or (until is not None and day > until):
-            continue
-        total += given_per_m2(
-            dose_given=a.dose_given, planned_dose=a.planned_dose, dose_per_m2=a.dose_per_m2, bsa=a.course.bsa_m2
-        )
+    doses = [
+        a
+        for a in ctx.tracked_drug_given()
+        if until is None or (ctx.given_on(a) is not None and ctx.given_on(a) <= until)
+    ]
+    total = cumulative_given_per_m2(doses)
     return total.quantize(PER_M2_PLACES)
 
 
