@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from core.audit.writes import audited_create
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.services.baseline import baseline_record
-from trial.audit import audited_create
 from trial.choices import Role
 from trial.models import ProtocolVersion, Site, Trial
 from trial.services import user_create

@@ -20,10 +20,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from dosing.api import ActionModelPermissions
+from core.api.pagination import DefaultCursorPagination
+from core.api.permissions import ActionModelPermissions
 from dosing.models import Course
 from patients.models import Patient
-from trial.api_pagination import DefaultCursorPagination
 from trial.models import ProtocolVersion
 
 from . import grading, selectors, services

@@ -7,10 +7,20 @@ class AdverseEventsConfig(AppConfig):
     verbose_name = "Adverse events (CTCAE)"
 
     def ready(self):
-        from trial import registry
+        from core import registry
 
         from .models import AdverseEvent, LabResult
         from .selectors import ae_get, lab_result_get
 
         registry.register(AdverseEvent, ae_get)
         registry.register(LabResult, lab_result_get)
+
+        from .templatetags.adverse_events_ui import patient_adverse_events_panel
+
+        registry.register_patient_panel(
+            "adverse_events",
+            template="adverse_events/_patient_aes_panel.html",
+            context=patient_adverse_events_panel,
+            order=30,
+        )
+        registry.register_nav("AE log", "adverse_events:log", "adverse_events.view_adverseevent", order=40)

@@ -30,8 +30,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from trial.audit import audited_bulk_create, audited_create, audited_delete, audited_update, changed_fields
-from trial.data_loading import DataLoadReport
+from core.audit.writes import audited_bulk_create, audited_create, audited_delete, audited_update, changed_fields
+from core.data_loading import DataLoadReport
 
 from .choices import UnitSystem
 from .grading import NAMES, LabRuleError, LabRuleSpec, clear_lab_rules_cache
@@ -132,7 +132,7 @@ class DataFile:
 
 @dataclass
 class CTCAELoadReport(DataLoadReport):
-    """What a CTCAE load did (see :class:`trial.data_loading.DataLoadReport`), with the files read."""
+    """What a CTCAE load did (see :class:`core.data_loading.DataLoadReport`), with the files read."""
 
     version_code: str = ""
     files: list[DataFile] = field(default_factory=list)

@@ -5,7 +5,7 @@ same message for the same bad input as an API client."""
 
 from django import forms
 
-from trial.forms import DateInput, DateTimeLocalInput, ReasonForChangeMixin
+from core.forms import DateInput, DateTimeLocalInput, ReasonForChangeMixin
 
 from .choices import ActionTaken, AEOutcome, Attribution, SAECriterion, UnitSystem
 from .models import CTCAETerm

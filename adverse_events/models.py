@@ -5,11 +5,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from core.audit.guard import AuditedModel
+from core.scoping import scoped_queryset
 from dosing.models import Course
 from patients.models import Death, Patient
-from trial.auditing import AuditedModel
 from trial.models import Drug
-from trial.scoping import scoped_queryset
 
 from .choices import ActionTaken, AEOutcome, Attribution, LabProposalStatus, UnitSystem
 

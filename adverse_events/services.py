@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit.writes import audited_create, audited_delete, audited_update
 from dosing.models import Course
 from patients.choices import PatientStatus
 from patients.models import Death, Patient
-from trial.audit import audited_create, audited_delete, audited_update
 
 from .choices import AEOutcome, Attribution, SAECriterion
 from .models import AdverseEvent, AEAttribution, CTCAETerm, LabGradingRule, LabResult

@@ -18,13 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.forms import SignatureForm, add_service_errors
+from core.selectors import signatures_for
 from dosing.selectors import courses_for
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors import patient_get
-from trial.forms import SignatureForm, add_service_errors
 from trial.models import ProtocolVersion
-from trial.selectors import signatures_for
 
 from . import selectors, services
 from .choices import LabProposalStatus, SAECriterion, UnitSystem

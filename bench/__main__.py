@@ -64,11 +64,11 @@ def main():
     from datetime import date
     from decimal import Decimal
 
+    from core.audit.writes import audited_update
     from dosing.models import Course
     from dosing.services import course_start
     from patients.models import Patient
     from patients.services.baseline import baseline_record
-    from trial.audit import audited_update
     from trial.models import ProtocolVersion
 
     amended = ProtocolVersion.objects.get(code="amended-2017")

@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from adverse_events.api import AdverseEventViewSet, CTCAETermViewSet, LabResultViewSet, LabTestListView, Table3View
+from core.api.records import RecordHistoryView, RecordSignaturesView
+from core.views import healthz
 from dosing.api import AdministrationViewSet, CourseViewSet, PatientCumulativeDosesView
 from patients.api.baseline import BaselineViewSet
 from patients.api.eligibility import EligibilityAssessmentViewSet
@@ -13,8 +15,7 @@ from patients.api.outcomes import DeathViewSet, FollowUpViewSet, OffStudyViewSet
 from patients.api.patient import PatientViewSet
 from responses.api import EndpointListView, MarrowAssessmentViewSet, PatientEndpointsView
 from safety.api import FlagViewSet, SafetyRuleListView
-from trial.api import ProtocolVersionViewSet, RecordHistoryView, RecordSignaturesView, SiteViewSet
-from trial.views import healthz
+from trial.api import ProtocolVersionViewSet, SiteViewSet
 
 router = DefaultRouter()
 router.register("protocol-versions", ProtocolVersionViewSet, basename="protocol-version")
@@ -54,6 +55,7 @@ admin.site.site_header = "NCT01371630 trial administration"
 
 urlpatterns = [
     path("", include("trial.urls")),
+    path("", include("core.urls")),
     path("patients/", include("patients.urls")),
     path("dosing/", include("dosing.urls")),
     path("responses/", include("responses.urls")),

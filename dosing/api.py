@@ -14,31 +14,19 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from core.api.pagination import DefaultCursorPagination
+from core.api.permissions import ActionModelPermissions, RoleModelPermissions
+from core.services import NOT_ALLOWED_TO_SIGN
 from patients.models import Patient
 from patients.selectors import patient_get
-from trial.api_pagination import DefaultCursorPagination
-from trial.api_permissions import RoleModelPermissions
 from trial.choices import DoseLevel, Route
 from trial.models import Drug
-from trial.services import NOT_ALLOWED_TO_SIGN
 
 from . import selectors, services
 from .choices import RECORDED_STATUSES, AdministrationStatus
 from .models import Course, DoseOverride, PlannedAdministration
 
 DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
-
-
-class ActionModelPermissions(RoleModelPermissions):
-    """Role model permissions, with each POST action of a view mapped to the permissions it needs
-    (``action_permissions``): recording a dose changes a planned administration, it adds none."""
-
-    def has_permission(self, request, view):
-        needed = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
-        if needed is None:
-            return super().has_permission(request, view)
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perms(needed))
 
 
 def _history_url(obj, context) -> str:
@@ -384,7 +372,7 @@ class AdministrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @action(detail=True, methods=["post"])
     def override(self, request, pk=None):
         """An investigator authorises, and signs, a dose that takes the drug past its cumulative maximum."""
-        if not request.user.has_perm("trial.sign_records"):
+        if not request.user.has_perm("core.sign_records"):
             self.permission_denied(request, message=NOT_ALLOWED_TO_SIGN)
         administration = self.get_object()
         payload = DoseOverrideRequestSerializer(data=request.data)

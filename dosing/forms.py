@@ -1,5 +1,5 @@
 """Forms of the nurse's dosing pages. They only parse input: the clinical rules live in ``dosing.services``,
-whose errors the views put back next to the field they name (``trial.forms.add_service_errors``)."""
+whose errors the views put back next to the field they name (``core.forms.add_service_errors``)."""
 
 from datetime import datetime, time
 from decimal import Decimal
@@ -7,8 +7,8 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from core.forms import DateInput, DateTimeLocalInput
 from trial.choices import DoseLevel, Route
-from trial.forms import DateInput, DateTimeLocalInput
 
 from .calendar import ABSOLUTE_UNIT_TEXT, dose_text
 from .choices import RECORDED_STATUSES, AdministrationStatus

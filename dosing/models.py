@@ -5,11 +5,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from core.audit.guard import AuditedModel
+from core.scoping import scoped_queryset
 from patients.models import Patient
-from trial.auditing import AuditedModel
 from trial.choices import DoseLevel, Route
 from trial.models import CourseType, Drug, RegimenItem
-from trial.scoping import scoped_queryset
 
 from .choices import AdministrationStatus, DoseAmountUnit
 

@@ -7,12 +7,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit.writes import audited_bulk_create, audited_create, audited_update
+from core.choices import SignatureMeaning, SignatureStatus
+from core.models import Signature
+from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors.baseline import baseline_of
-from trial.audit import audited_bulk_create, audited_create, audited_update
-from trial.choices import CoursePhase, DoseLevel, SignatureMeaning, SignatureStatus
-from trial.models import DrugHoldRule, Signature
+from trial.choices import CoursePhase, DoseLevel
+from trial.models import DrugHoldRule
 from trial.protocol import (
     DoseLevelRequired,
     PatientValueRequired,
@@ -20,7 +23,6 @@ from trial.protocol import (
     planned_courses,
     regimen_items_for_course,
 )
-from trial.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
 
 from .calculations import absolute_dose, bsa_m2, given_per_m2, plan_course, round_dose
 from .choices import AdministrationStatus
@@ -387,7 +389,7 @@ def dose_override_authorise(
     """An investigator signs an authorisation to give a dose above the drug's cumulative maximum."""
     course = administration.course
     _check_site(actor, course.patient)
-    if not actor.has_perm("trial.sign_records"):
+    if not actor.has_perm("core.sign_records"):
         raise ValidationError({"password": NOT_ALLOWED_TO_SIGN})
     if not (reason or "").strip():
         raise ValidationError({"reason": OVERRIDE_REASON_NEEDED})

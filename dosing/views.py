@@ -18,10 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from core.forms import add_service_errors
+from core.models import Signature
 from patients.choices import PatientStatus
 from patients.selectors import patient_get
-from trial.forms import add_service_errors
-from trial.models import Signature
 
 from . import selectors, services
 from .calculations import given_per_m2
@@ -263,7 +263,7 @@ def administration_record(request, pk):
 
 
 @login_required
-@permission_required("trial.sign_records", raise_exception=True)
+@permission_required("core.sign_records", raise_exception=True)
 def administration_override(request, pk):
     administration = selectors.administration_get(request.user, pk)
     dose = _decimal_param(request, "dose") or administration.planned_dose

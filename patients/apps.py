@@ -7,7 +7,7 @@ class PatientsConfig(AppConfig):
     verbose_name = "Patients"
 
     def ready(self):
-        from trial import registry
+        from core import registry
 
         from .models import Patient
         from .selectors import patient_get, phi_hidden_fields
@@ -34,3 +34,5 @@ class PatientsConfig(AppConfig):
         registry.register(OffStudy, outcomes.off_study_get)
         registry.register(FollowUp, outcomes.follow_up_get)
         registry.register(Death, outcomes.death_get)
+
+        registry.register_nav("Patients", "patients:list", "patients.view_patient", order=10)

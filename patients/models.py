@@ -5,9 +5,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from trial.auditing import AuditedModel
+from core.audit.guard import AuditedModel
+from core.scoping import scoped_queryset
 from trial.models import ProtocolVersion, Site
-from trial.scoping import scoped_queryset
 
 from .choices import (
     ConditioningAgent,  # noqa: F401 (the codes stored in Transplant.conditioning_agents)

@@ -16,11 +16,11 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from core.api.pagination import DefaultCursorPagination
 from dosing.models import Course
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors import patient_get
-from trial.api_pagination import DefaultCursorPagination
 from trial.choices import ResponseCategory
 
 from . import selectors, services

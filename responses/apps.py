@@ -7,9 +7,16 @@ class ResponsesConfig(AppConfig):
     verbose_name = "Response assessment"
 
     def ready(self):
-        from trial import registry
+        from core import registry
 
         from .models import MarrowAssessment
         from .selectors import assessment_get
 
         registry.register(MarrowAssessment, assessment_get)
+
+        from .templatetags.responses_ui import patient_responses_panel
+
+        registry.register_patient_panel(
+            "responses", template="responses/_patient_responses_panel.html", context=patient_responses_panel, order=20
+        )
+        registry.register_nav("Marrow due", "responses:due", "responses.add_marrowassessment", order=30)

@@ -1,10 +1,10 @@
 """Forms of the marrow-evaluation pages. They only parse input: the rules live in ``responses.services``,
-whose errors the views put back next to the field they name (``trial.forms.add_service_errors``).
+whose errors the views put back next to the field they name (``core.forms.add_service_errors``).
 The response itself is never a field: it is derived from these values."""
 
 from django import forms
 
-from trial.forms import DateInput, ReasonForChangeMixin
+from core.forms import DateInput, ReasonForChangeMixin
 
 from .models import MarrowAssessment
 from .services import VALUE_FIELDS

@@ -4,10 +4,10 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from core.audit.guard import AuditedModel
+from core.scoping import scoped_queryset
 from dosing.models import Course
 from patients.models import Patient
-from trial.auditing import AuditedModel
-from trial.scoping import scoped_queryset
 
 from .choices import CytogeneticsResult, MRDResult
 

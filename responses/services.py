@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit.writes import audited_create, audited_update
 from patients.choices import PatientStatus
 from patients.models import Patient
-from trial.audit import audited_create, audited_update
 
 from .models import MarrowAssessment
 

@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
+from core.forms import add_service_errors
 from dosing.models import Course
 from dosing.selectors import courses_for
 from patients.choices import PatientStatus
 from patients.selectors import patient_get
-from trial.forms import add_service_errors
 
 from . import selectors, services
 from .forms import RESPONSE_INPUTS, AssessmentEditForm, AssessmentForm

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from dosing.api import ActionModelPermissions
-from trial.api_pagination import DefaultCursorPagination
+from core.api.pagination import DefaultCursorPagination
+from core.api.permissions import ActionModelPermissions
 
 from . import selectors, services
 from .choices import ACTIVE_STATUSES, FlagStatus, RuleKind, Severity

@@ -7,13 +7,17 @@ class SafetyConfig(AppConfig):
     verbose_name = "Safety flags"
 
     def ready(self):
-        from trial import audit, registry
-        from trial.context_processors import register_nav_count
+        from core import registry
+        from core.audit.writes import on_record_change
 
         from .models import Flag
         from .selectors import active_flag_count, flag_get
         from .tasks import queue_for_record
+        from .templatetags.safety_ui import patient_flags_panel
 
         registry.register(Flag, flag_get)
-        audit.on_record_change(queue_for_record)
-        register_nav_count("Flags", "safety.view_flag", active_flag_count)
+        on_record_change(queue_for_record)
+        registry.register_nav("Flags", "safety:flags", "safety.view_flag", order=50, counter=active_flag_count)
+        registry.register_patient_panel(
+            "flags", template="safety/_patient_flags_panel.html", context=patient_flags_panel, order=40
+        )

@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.db import models
 
+from core.audit.guard import AuditedModel
+from core.scoping import scoped_queryset
 from patients.models import Patient
-from trial.auditing import AuditedModel
-from trial.scoping import scoped_queryset
 
 from .choices import FlagStatus, RuleKind, Severity
 

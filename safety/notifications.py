@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from trial.audit import audited_update
+from core.audit.writes import audited_update
 from trial.choices import Role
 from trial.roles import role_group_name
 

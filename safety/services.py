@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit.writes import audited_create, audited_update
 from patients.models import Patient
-from trial.audit import audited_create, audited_update
 
 from .choices import ACTIVE_STATUSES, FlagStatus, Severity
 from .context import load_context
@@ -131,7 +131,7 @@ def flag_resolve(*, actor, flag: Flag, reason: str) -> Flag:
 def flag_dismiss(*, actor, flag: Flag, reason: str) -> Flag:
     """An investigator dismisses a flag with a reason; the rule will not reopen it."""
     _check_site(actor, flag)
-    if not actor.has_perm("trial.sign_records"):
+    if not actor.has_perm("core.sign_records"):
         raise ValidationError({"reason": NOT_ALLOWED})
     if flag.status == FlagStatus.DISMISSED:
         raise ValidationError({"status": ALREADY_CLOSED.format(status="dismissed")})

@@ -15,8 +15,9 @@ from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from trial.forms import add_service_errors
-from trial.selectors import history_for, sites_for_user
+from core.forms import add_service_errors
+from core.selectors import history_for
+from trial.selectors import sites_for_user
 
 from . import selectors, services
 from .choices import ACTIVE_STATUSES, FlagStatus, Severity

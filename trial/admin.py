@@ -1,4 +1,4 @@
-"""Django admin for administrators: users, sites and read-only views of the protocol and signatures.
+"""Django admin for administrators: users, sites and read-only views of the protocol.
 
 Changes made here go through the same audit trail (simple-history records the admin user).
 """
@@ -6,6 +6,8 @@ Changes made here go through the same audit trail (simple-history records the ad
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin import ReadOnlyAdmin
 
 from .models import (
     CourseSequenceStep,
@@ -16,7 +18,6 @@ from .models import (
     ProtocolParameter,
     ProtocolVersion,
     RegimenItem,
-    Signature,
     Site,
     Trial,
     User,
@@ -41,19 +42,6 @@ class SiteAdmin(SimpleHistoryAdmin):
         return False
 
 
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    """Protocol data are changed in the versioned data files and reloaded, never edited here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 for model in (
     Trial,
     ProtocolAmendment,
@@ -71,8 +59,3 @@ for model in (
 class RegimenItemAdmin(ReadOnlyAdmin):
     list_display = ["protocol_version", "course_type", "drug", "dose_amount", "dose_unit", "route", "days"]
     list_filter = ["protocol_version", "course_type__code", "drug"]
-
-
-@admin.register(Signature)
-class SignatureAdmin(ReadOnlyAdmin):
-    list_display = ["printed_name", "meaning", "signed_at", "status", "content_type", "object_id"]

@@ -64,20 +64,6 @@ class DataSource(models.TextChoices):
     NOT_IN_PAPER = "not_in_paper", "Usual clinical default (not in the paper)"
 
 
-class SignatureMeaning(models.TextChoices):
-    AUTHORSHIP = "authorship", "I am the author of this record"
-    REVIEW = "review", "I have reviewed this record"
-    APPROVAL = "approval", "I approve this record"
-    WAIVER = "waiver", "I authorise this waiver"
-    OVERRIDE = "override", "I authorise this override"
-    CORRECTION = "correction", "I authorise this correction"
-
-
-class SignatureStatus(models.TextChoices):
-    VALID = "valid", "Valid"
-    VOID = "void", "Void (record changed after signing)"
-
-
 class VersionAssignmentRule(models.TextChoices):
     """How a registration is matched to a protocol version."""
 

@@ -4,17 +4,15 @@ Nothing here records what happened to a patient: these models say what the proto
 prescribes, who may do what at which site, and how records are signed.
 """
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from .auditing import AppendOnlyHistory, AuditedModel, AuditedQuerySet
+from core.audit.guard import AppendOnlyHistory, AuditedModel
+
 from .choices import (
     BSAFormula,
     Comparator,
@@ -27,8 +25,6 @@ from .choices import (
     RegimenRole,
     ResponseCategory,
     Route,
-    SignatureMeaning,
-    SignatureStatus,
     VersionAssignmentRule,
 )
 
@@ -65,7 +61,10 @@ class Site(AuditedModel):
 
 
 class User(AbstractUser):
-    """A person who signs in: a member of one or more sites, holding one or more roles (groups)."""
+    """A person who signs in: a member of one or more sites, holding one or more roles (groups).
+
+    Provides what ``core`` expects of the user model: ``signature_name`` and ``site_ids()``.
+    """
 
     sites = models.ManyToManyField(Site, blank=True, related_name="members")
     printed_name = models.CharField(
@@ -77,11 +76,7 @@ class User(AbstractUser):
     history = HistoricalRecords(excluded_fields=["password", "last_login"], bases=[AppendOnlyHistory])
 
     class Meta:
-        permissions = [
-            ("view_phi", "Can see identifying data (name, MRN, full date of birth)"),
-            ("sign_records", "Can sign records electronically"),
-            ("view_audit_trail", "Can see the audit trail of records"),
-        ]
+        permissions = [("view_phi", "Can see identifying data (name, MRN, full date of birth)")]
 
     @property
     def signature_name(self):
@@ -399,50 +394,3 @@ class ResponseRule(AuditedModel):
 
     def __str__(self):
         return self.label
-
-
-class SignatureQuerySet(AuditedQuerySet):
-    def for_record(self, record):
-        ct = ContentType.objects.get_for_model(record, for_concrete_model=False)
-        return self.filter(content_type=ct, object_id=str(record.pk))
-
-
-class Signature(AuditedModel):
-    """An electronic signature on a record (21 CFR 11.50/11.70): who, when (UTC) and what it means.
-
-    ``record_digest`` fingerprints the record's values when signed. Any later change to the record
-    voids the signature (status, time and reason are kept, and the change is in the audit trail).
-    """
-
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.CharField(max_length=64)
-    record = GenericForeignKey("content_type", "object_id")
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
-    printed_name = models.CharField(max_length=200)
-    meaning = models.CharField(max_length=20, choices=SignatureMeaning.choices)
-    signed_at = models.DateTimeField(help_text="Server time (UTC) when the signature was applied.")
-    record_digest = models.CharField(max_length=64)
-    comment = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=SignatureStatus.choices, default=SignatureStatus.VALID)
-    voided_at = models.DateTimeField(null=True, blank=True)
-    void_reason = models.TextField(blank=True)
-
-    objects = SignatureQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-signed_at"]
-        indexes = [models.Index(fields=["content_type", "object_id"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status=SignatureStatus.VALID, voided_at__isnull=True)
-                | Q(status=SignatureStatus.VOID, voided_at__isnull=False),
-                name="signature_void_has_time",
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.printed_name} — {self.get_meaning_display()} — {self.signed_at:%Y-%m-%d %H:%M} UTC"
-
-    @property
-    def is_valid(self):
-        return self.status == SignatureStatus.VALID

@@ -31,7 +31,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from .audit import audited_create, audited_delete, audited_update, changed_fields
+from core.audit.writes import audited_create, audited_delete, audited_update, changed_fields
+from core.data_loading import DataLoadReport
+
 from .choices import (
     BSAFormula,
     Comparator,
@@ -46,7 +48,6 @@ from .choices import (
     Route,
     VersionAssignmentRule,
 )
-from .data_loading import DataLoadReport
 from .models import (
     CourseSequenceStep,
     CourseType,
@@ -208,7 +209,7 @@ class LoadedFile:
 
 @dataclass
 class LoadReport(DataLoadReport):
-    """What a protocol load did (see :class:`trial.data_loading.DataLoadReport`), with the files read."""
+    """What a protocol load did (see :class:`core.data_loading.DataLoadReport`), with the files read."""
 
     files: list[LoadedFile] = field(default_factory=list)
 

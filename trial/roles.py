@@ -78,7 +78,7 @@ VIEW_PROTOCOL = [
     "trial.view_regimenitem",
     "trial.view_drug",
     "trial.view_drugholdrule",
-    "trial.view_signature",
+    "core.view_signature",
     "trial.view_eligibilitycriterion",
     "trial.view_responserule",
 ]
@@ -88,19 +88,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + VIEW_CLINICAL
     + [
         "trial.view_phi",
-        "trial.view_audit_trail",
+        "core.view_audit_trail",
     ]
     + ENTER_CLINICAL,
     Role.INVESTIGATOR: VIEW_PROTOCOL
     + VIEW_CLINICAL
     + [
         "trial.view_phi",
-        "trial.view_audit_trail",
-        "trial.sign_records",
+        "core.view_audit_trail",
+        "core.sign_records",
     ]
     + ENTER_CLINICAL,
-    Role.MONITOR: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_phi", "trial.view_audit_trail"],
-    Role.DATA_MANAGER: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_audit_trail"] + CORRECT_CLINICAL,
+    Role.MONITOR: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_phi", "core.view_audit_trail"],
+    Role.DATA_MANAGER: VIEW_PROTOCOL + VIEW_CLINICAL + ["core.view_audit_trail"] + CORRECT_CLINICAL,
     Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL,
     Role.ADMINISTRATOR: VIEW_PROTOCOL
     + [
@@ -110,7 +110,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "trial.add_site",
         "trial.change_site",
         "auth.view_group",
-        "trial.view_audit_trail",
+        "core.view_audit_trail",
     ],
 }
 

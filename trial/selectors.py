@@ -2,11 +2,7 @@
 
 from django.db.models import Count, Prefetch, Q
 
-from .audit import record_history
-from .models import CourseType, ProtocolVersion, RegimenItem, Signature, Site, Trial
-from .registry import record_type_for
-
-HIDDEN_VALUE = "(identifying data hidden)"
+from .models import CourseType, ProtocolVersion, RegimenItem, Site, Trial
 
 
 def sites_for_user(user):
@@ -44,18 +40,3 @@ def protocol_overview():
         "parameters",
         "hold_rules__anchor_drug",
     ).order_by("effective_date")
-
-
-def signatures_for(record):
-    return Signature.objects.for_record(record).select_related("signer").order_by("signed_at")
-
-
-def history_for(user, record):
-    """The record's audit trail as this user may see it: identifying values hidden from roles without PHI access."""
-    hidden = record_type_for(record).hidden_fields_for(user)
-    entries = record_history(record)
-    for entry in entries:
-        for change in entry.changes:
-            if change.field in hidden:
-                change.old = change.new = HIDDEN_VALUE
-    return entries

@@ -1,18 +1,15 @@
-"""Writes of the trial app: roles, users and sites, electronic signatures."""
+"""Writes of the trial app: roles, users and sites."""
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from .audit import audited_create, audited_update, record_digest
-from .choices import Role, SignatureMeaning, SignatureStatus
-from .models import Signature, Site, Trial, User
+from core.audit.writes import audited_create
+
+from .choices import Role
+from .models import Site, Trial, User
 from .roles import ROLE_PERMISSIONS, role_group_name
 
-WRONG_PASSWORD = "The password is not correct; the record was not signed."
-NOT_ALLOWED_TO_SIGN = "Your role does not allow you to sign records."
-ALREADY_SIGNED = "You have already signed this record with this meaning."
 UNKNOWN_PERMISSION = "Role {role} names permission {perm}, which does not exist."
 
 
@@ -67,53 +64,3 @@ def user_create(
 @transaction.atomic
 def site_create(*, actor, trial: Trial, code: str, name: str) -> Site:
     return audited_create(Site(trial=trial, code=code, name=name), actor=actor)
-
-
-@transaction.atomic
-def signature_sign(*, record, actor: User, password: str, meaning: str, comment: str = "") -> Signature:
-    """Sign ``record`` as ``actor``, who re-enters their password (21 CFR 11.200(a)(1))."""
-    if not actor.has_perm("trial.sign_records"):
-        raise ValidationError({"password": NOT_ALLOWED_TO_SIGN})
-    if not password or not actor.check_password(password):
-        raise ValidationError({"password": WRONG_PASSWORD})
-    if meaning not in SignatureMeaning.values:
-        raise ValidationError({"meaning": f"Choose one of: {', '.join(SignatureMeaning.labels)}."})
-    if (
-        Signature.objects.for_record(record)
-        .filter(signer=actor, meaning=meaning, status=SignatureStatus.VALID)
-        .exists()
-    ):
-        raise ValidationError({"meaning": ALREADY_SIGNED})
-    return audited_create(
-        Signature(
-            record=record,
-            signer=actor,
-            printed_name=actor.signature_name,
-            meaning=meaning,
-            signed_at=timezone.now(),
-            record_digest=record_digest(record),
-            comment=comment,
-        ),
-        actor=actor,
-        reason=f"Signed: {SignatureMeaning(meaning).label}",
-    )
-
-
-def signatures_void_for_change(*, record, actor, reason: str, changed: dict) -> int:
-    """Void every valid signature on ``record`` because the record changed. Returns how many."""
-    if isinstance(record, Signature):
-        return 0
-    fields = ", ".join(sorted(changed)) if changed else ""
-    void_reason = f"Record changed after signing ({fields}): {reason}" if fields else reason
-    voided = 0
-    for signature in Signature.objects.for_record(record).filter(status=SignatureStatus.VALID):
-        audited_update(
-            signature,
-            actor=actor,
-            reason=void_reason,
-            status=SignatureStatus.VOID,
-            voided_at=timezone.now(),
-            void_reason=void_reason,
-        )
-        voided += 1
-    return voided

@@ -7,6 +7,4 @@ app_name = "trial"
 urlpatterns = [
     path("", views.home, name="home"),
     path("protocol/", views.protocol, name="protocol"),
-    path("records/<str:label>/<int:pk>/history/", views.record_history, name="record-history"),
-    path("records/<str:label>/<int:pk>/sign/", views.record_sign, name="record-sign"),
 ]

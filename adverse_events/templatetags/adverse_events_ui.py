@@ -43,7 +43,6 @@ def grade_css(grade):
     return f"grade-badge grade-{grade}" if grade is not None else "grade-badge grade-none"
 
 
-@register.inclusion_tag("adverse_events/_patient_aes_panel.html", takes_context=True)
 def patient_adverse_events_panel(context, patient):
     """The patient's latest adverse events with their window and SAE badges, SAE reports due, and the lab values
     whose proposed AE awaits confirmation, for the patient's page."""

@@ -28,8 +28,8 @@ from adverse_events.services import (
     adverse_event_report,
     lab_result_record,
 )
+from core.audit.writes import REASON_REQUIRED
 from dosing.services import course_start, dose_record
-from trial.audit import REASON_REQUIRED
 from trial.choices import Role
 
 TERMS = "/api/v1/ctcae-terms/"

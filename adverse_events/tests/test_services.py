@@ -19,9 +19,9 @@ from adverse_events.services import (
     adverse_event_update,
     sae_report_submit,
 )
+from core.audit.trail import record_history
 from dosing.services import course_start, dose_record
 from patients.services.outcomes import death_record
-from trial.audit import record_history
 
 START = date(2024, 1, 3)
 INO = "inotuzumab-ozogamicin"

@@ -24,8 +24,9 @@ from adverse_events.services import (
     adverse_event_report,
     lab_result_record,
 )
+from core.audit.trail import record_history
+from core.audit.writes import REASON_REQUIRED
 from dosing.services import course_start, dose_record
-from trial.audit import REASON_REQUIRED, record_history
 
 START = date(2024, 1, 3)
 INO = "inotuzumab-ozogamicin"
@@ -257,9 +258,9 @@ def test_ae_page_shows_values_window_and_sae_clock_and_records_the_report(client
     assert f'data-testid="sae-due">{due:%-d %b %Y %H:%M}<' in page
     assert "Vincristine: <strong>possible</strong>" in page
     assert "Required or prolonged hospitalisation" in page
-    assert reverse("trial:record-history", args=["adverse_events.adverseevent", ae.pk]) in page
+    assert reverse("core:record-history", args=["adverse_events.adverseevent", ae.pk]) in page
     assert 'data-testid="signatures"' in page
-    assert reverse("trial:record-sign", args=["adverse_events.adverseevent", ae.pk]) in page
+    assert reverse("core:record-sign", args=["adverse_events.adverseevent", ae.pk]) in page
 
     report_url = reverse("adverse_events:sae-report", args=[ae.pk])
     early = timezone.localtime(aware - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")

@@ -10,7 +10,6 @@ register = template.Library()
 register.filter("dose", dose_text)
 
 
-@register.inclusion_tag("dosing/_patient_courses_panel.html", takes_context=True)
 def patient_courses_panel(context, patient):
     """The patient's courses, cumulative inotuzumab and the next course to start (for the patient's page)."""
     user = context["user"]

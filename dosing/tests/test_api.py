@@ -9,6 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.audit.trail import record_history
+from core.models import Signature
+from core.services import NOT_ALLOWED_TO_SIGN
 from dosing.choices import AdministrationStatus
 from dosing.models import Course, DoseOverride, PlannedAdministration
 from dosing.services import (
@@ -19,10 +22,7 @@ from dosing.services import (
     course_start,
     dose_record,
 )
-from trial.audit import record_history
 from trial.choices import Role
-from trial.models import Signature
-from trial.services import NOT_ALLOWED_TO_SIGN
 
 COURSES = "/api/v1/courses/"
 ADMINISTRATIONS = "/api/v1/administrations/"

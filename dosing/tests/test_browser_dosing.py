@@ -14,10 +14,10 @@ pytestmark = pytest.mark.browser
 
 
 def _registered_patient(nurse, site):
+    from core.audit.writes import audited_create
     from patients.choices import PatientStatus
     from patients.models import Patient
     from patients.services.baseline import baseline_record
-    from trial.audit import audited_create
     from trial.models import ProtocolVersion
 
     patient = audited_create(

@@ -17,12 +17,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.audit.writes import audited_create
 from dosing.selectors import cumulative_doses
 from dosing.services import course_start, dose_record
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.services.baseline import baseline_record
-from trial.audit import audited_create
 from trial.models import ProtocolVersion
 
 # ---------------------------------------------------------------------------------------------

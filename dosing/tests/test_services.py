@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.audit.trail import record_history
 from dosing.choices import AdministrationStatus
 from dosing.selectors import cumulative_doses
 from dosing.services import (
@@ -17,7 +18,6 @@ from dosing.services import (
     dose_override_authorise,
     dose_record,
 )
-from trial.audit import record_history
 
 INO = "inotuzumab-ozogamicin"
 

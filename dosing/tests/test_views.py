@@ -9,11 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.audit.trail import record_history
+from core.audit.writes import REASON_REQUIRED
 from dosing.choices import AdministrationStatus
 from dosing.models import Course, PlannedAdministration
 from dosing.selectors import cumulative_doses, cumulative_doses_by_patient
 from dosing.services import BEFORE_COURSE_START, NEGATIVE_DOSE, course_start, dose_record
-from trial.audit import REASON_REQUIRED, record_history
 
 INO = "inotuzumab-ozogamicin"
 

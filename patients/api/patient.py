@@ -7,8 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from core.services import NOT_ALLOWED_TO_SIGN
 from trial.models import ProtocolVersion, Site
-from trial.services import NOT_ALLOWED_TO_SIGN
 
 from .. import selectors, services
 from ..choices import PatientStatus, Sex
@@ -113,7 +113,7 @@ class PatientRegistrationActions:
     @action(detail=True, methods=["post"], url_path="protocol-version-correction")
     def protocol_version_correction(self, request, pk=None):
         """An investigator's signed correction of the patient's protocol version (re-enter password)."""
-        if not request.user.has_perm("trial.sign_records"):
+        if not request.user.has_perm("core.sign_records"):
             self.permission_denied(request, message=NOT_ALLOWED_TO_SIGN)
         return self._act(request, ProtocolVersionCorrectionSerializer, registration.patient_protocol_version_correct)
 

@@ -7,7 +7,7 @@ messages. Help texts state units and the plausible range.
 
 from django import forms
 
-from trial.forms import ReasonForChangeMixin
+from core.forms import ReasonForChangeMixin
 
 from ..choices import CRLF2Method, FrontlineRegimen, KaryotypeGroup, TP53Status, YesNoUnknown
 from ..validators import BASELINE_FIELDS, PLAUSIBLE_RANGES

@@ -8,8 +8,8 @@ same message next to the field here as through the API.
 from django import forms
 from django.forms.models import fields_for_model
 
-from trial.choices import SignatureMeaning
-from trial.forms import DateInput, ReasonForChangeMixin
+from core.choices import SignatureMeaning
+from core.forms import DateInput, ReasonForChangeMixin
 
 from ..models import EligibilityAssessment
 from ..selectors.eligibility import ASSESSMENT_VALUE_FIELDS

@@ -3,7 +3,7 @@
 
 from django import forms
 
-from trial.forms import DateInput, ReasonForChangeMixin
+from core.forms import DateInput, ReasonForChangeMixin
 
 from ..choices import (
     ConditioningAgent,

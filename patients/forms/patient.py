@@ -1,6 +1,6 @@
 from django import forms
 
-from trial.forms import DateInput, ReasonForChangeMixin
+from core.forms import DateInput, ReasonForChangeMixin
 from trial.models import Site
 
 from ..choices import Sex

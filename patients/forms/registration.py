@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from trial.forms import DateInput
+from core.forms import DateInput
 from trial.models import ProtocolVersion
 
 

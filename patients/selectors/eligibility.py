@@ -16,8 +16,9 @@ from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
-from trial.choices import SignatureMeaning, SignatureStatus
-from trial.models import EligibilityCriterion, Signature
+from core.choices import SignatureMeaning, SignatureStatus
+from core.models import Signature
+from trial.models import EligibilityCriterion
 from trial.protocol_loader import BOOLEAN, CHOICE, DATE, NUMBER, EligibilityVariable
 
 from ..eligibility import MET, MISSING, NOT_MET, CriterionResult, CriterionSpec, evaluate

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from trial.audit import REASON_REQUIRED, audited_create, audited_update, changed_fields
+from core.audit.writes import REASON_REQUIRED, audited_create, audited_update, changed_fields
 
 from ..models import Baseline, Patient
 from ..validators import BASELINE_FIELDS, validate_baseline

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from trial.audit import audited_create, audited_update, changed_fields
-from trial.choices import SignatureMeaning
-from trial.services import signature_sign
+from core.audit.writes import audited_create, audited_update, changed_fields
+from core.choices import SignatureMeaning
+from core.services import signature_sign
 
 from ..models import EligibilityAssessment, Patient
 from ..selectors.eligibility import ASSESSMENT_VALUE_FIELDS, current_protocol_version, eligibility_summary
@@ -122,7 +122,7 @@ def eligibility_waive(*, actor, assessment: EligibilityAssessment, reason: str, 
     meaning "waiver", re-entering their password; both happen or neither.
     """
     _check_site(actor, assessment.patient)
-    if not actor.has_perm("trial.sign_records"):
+    if not actor.has_perm("core.sign_records"):
         raise ValidationError(WAIVER_NOT_ALLOWED)
     reason = (reason or "").strip()
     if not reason:

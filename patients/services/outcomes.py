@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from trial.audit import audited_create, audited_update
+from core.audit.writes import audited_create, audited_update
 
 from ..choices import ConditioningAgent, PatientStatus, VitalStatus
 from ..models import Death, FollowUp, OffStudy, Patient, Transplant

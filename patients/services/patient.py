@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from trial.audit import audited_create, audited_update
+from core.audit.writes import audited_create, audited_update
 from trial.models import Site
 
 from ..models import Patient

@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from trial.audit import audited_create, audited_update
-from trial.choices import SignatureMeaning
+from core.audit.writes import audited_create, audited_update
+from core.choices import SignatureMeaning
+from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
 from trial.models import ProtocolVersion, Trial
-from trial.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
 
 from ..choices import PatientStatus
 from ..models import Consent, Patient
@@ -136,7 +136,7 @@ def patient_protocol_version_correct(
 ) -> Patient:
     """Correct a registered patient's protocol version: an investigator's signed, audited correction."""
     _check_site(actor, patient)
-    if not actor.has_perm("trial.sign_records"):
+    if not actor.has_perm("core.sign_records"):
         raise ValidationError({"password": NOT_ALLOWED_TO_SIGN})
     if patient.status != PatientStatus.REGISTERED or patient.protocol_version_id is None:
         raise ValidationError({"protocol_version": NOT_REGISTERED})

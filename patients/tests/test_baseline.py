@@ -10,6 +10,8 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.audit.trail import record_history
+from core.audit.writes import REASON_REQUIRED, audited_update
 from patients import validators
 from patients.api.baseline import DERIVED_NOT_TYPED
 from patients.choices import CRLF2Method, KaryotypeGroup, PatientStatus, SalvageStatus, YesNoUnknown
@@ -18,7 +20,6 @@ from patients.models import Baseline
 from patients.selectors.baseline import baseline_get, baseline_summary
 from patients.services import SITE_NOT_YOURS, patient_screen
 from patients.services.baseline import baseline_record
-from trial.audit import REASON_REQUIRED, audited_update, record_history
 from trial.choices import Role
 from trial.models import ProtocolParameter, ProtocolVersion
 from trial.protocol import parameter_value
@@ -255,7 +256,7 @@ def test_baseline_audit_trail_page(client, nurse_a, patient):
     baseline = baseline_record(actor=nurse_a, patient=patient, ecog=1)
     baseline_record(actor=nurse_a, patient=patient, reason="Re-assessed", ecog=2)
     client.force_login(nurse_a)
-    page = client.get(reverse("trial:record-history", args=["patients.baseline", baseline.pk])).content.decode()
+    page = client.get(reverse("core:record-history", args=["patients.baseline", baseline.pk])).content.decode()
     assert "Re-assessed" in page
 
 
@@ -264,7 +265,7 @@ def test_other_site_is_404_on_the_page(client, nurse_a, other_site_patient, nurs
     client.force_login(nurse_a)
     assert client.get(reverse("patients:baseline", args=[other_site_patient.pk])).status_code == 404
     assert client.post(reverse("patients:baseline", args=[other_site_patient.pk]), {"ecog": "3"}).status_code == 404
-    history = reverse("trial:record-history", args=["patients.baseline", baseline.pk])
+    history = reverse("core:record-history", args=["patients.baseline", baseline.pk])
     assert client.get(history).status_code == 404
 
 

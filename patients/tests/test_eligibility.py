@@ -10,6 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.audit.trail import record_history
+from core.audit.writes import REASON_REQUIRED, audited_create
+from core.choices import SignatureMeaning, SignatureStatus
+from core.models import Signature
+from core.services import WRONG_PASSWORD
 from patients.choices import PatientStatus
 from patients.eligibility import MET, MISSING, NOT_MET
 from patients.models import Patient
@@ -31,10 +36,7 @@ from patients.services.eligibility import (
     eligibility_waive,
 )
 from patients.services.registration import consent_record
-from trial.audit import REASON_REQUIRED, audited_create, record_history
-from trial.choices import SignatureMeaning, SignatureStatus
-from trial.models import ProtocolVersion, Signature
-from trial.services import WRONG_PASSWORD
+from trial.models import ProtocolVersion
 
 ASSESSED = date(2024, 3, 4)
 CONSENTED = date(2024, 3, 1)
@@ -286,7 +288,7 @@ def test_investigator_waiver_allows_registration_until_the_assessment_changes(
 
 
 def test_a_waiver_signed_without_the_waiver_form_does_not_count(nurse_a, investigator_a, patient, password):
-    from trial.services import signature_sign
+    from core.services import signature_sign
 
     assessment = not_met_assessment(nurse_a, patient)
     signature_sign(record=assessment, actor=investigator_a, password=password, meaning=SignatureMeaning.WAIVER)
@@ -391,7 +393,7 @@ def test_other_sites_assessment_is_404_in_the_ui(client, nurse_a, nurse_b, patie
         ("patients:eligibility-detail", [patient.pk, assessment.pk]),
         ("patients:eligibility-edit", [patient.pk, assessment.pk]),
         ("patients:eligibility-new", [patient.pk]),
-        ("trial:record-history", ["patients.eligibilityassessment", assessment.pk]),
+        ("core:record-history", ["patients.eligibilityassessment", assessment.pk]),
     ]:
         assert client.get(reverse(name, args=args)).status_code == 404, name
 
@@ -407,7 +409,7 @@ def test_audit_trail_page_of_an_assessment(client, nurse_a, patient):
     assessment = assess(nurse_a, patient, ecog=4)
     eligibility_update(actor=nurse_a, assessment=assessment, reason="Re-examined", ecog=3)
     client.force_login(nurse_a)
-    page = client.get(reverse("trial:record-history", args=["patients.eligibilityassessment", assessment.pk]))
+    page = client.get(reverse("core:record-history", args=["patients.eligibilityassessment", assessment.pk]))
     assert page.status_code == 200
     text = page.content.decode()
     assert "Re-examined" in text and "<del>4</del>" in text and "<ins>3</ins>" in text

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.audit.writes import REASON_REQUIRED
 from patients.choices import PatientStatus
 from patients.models import Death, FollowUp, Transplant
 from patients.services.outcomes import (
@@ -19,7 +20,6 @@ from patients.services.outcomes import (
     follow_up_record,
     transplant_record,
 )
-from trial.audit import REASON_REQUIRED
 from trial.choices import Role
 
 TRANSPLANTS = "/api/v1/transplants/"

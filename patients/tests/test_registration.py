@@ -7,6 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core.audit.trail import record_history
+from core.audit.writes import audited_create
+from core.choices import SignatureMeaning
+from core.models import Signature
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.services import patient_screen
@@ -20,9 +24,7 @@ from patients.services.registration import (
     patient_screen_fail,
 )
 from patients.versioning import VersionRule, assign_version
-from trial.audit import audited_create, record_history
-from trial.choices import SignatureMeaning
-from trial.models import ProtocolVersion, Signature
+from trial.models import ProtocolVersion
 
 ELIGIBLE = {
     "diagnosis": "pre_b_all",

@@ -5,8 +5,8 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 
-from trial.forms import SignatureForm, add_service_errors
-from trial.selectors import signatures_for
+from core.forms import SignatureForm, add_service_errors
+from core.selectors import signatures_for
 
 from ..forms.baseline import BaselineForm
 from ..selectors import patient_get

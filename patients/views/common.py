@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from trial.forms import add_service_errors
+from core.forms import add_service_errors
 
 
 def patient_form_page(request, *, patient, form, title, action, save, success, record=None, intro=""):

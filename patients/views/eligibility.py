@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from trial.forms import add_service_errors
-from trial.selectors import signatures_for
+from core.forms import add_service_errors
+from core.selectors import signatures_for
 
 from ..forms.eligibility import EligibilityAssessmentEditForm, EligibilityAssessmentForm, EligibilityWaiverForm
 from ..selectors import patient_get
@@ -23,7 +23,7 @@ from ..services import eligibility as services
 
 def _detail(request, assessment, *, waiver_form=None, status=200):
     summary = eligibility_summary(assessment)
-    can_waive = request.user.has_perm("trial.sign_records") and not summary.registration_allowed
+    can_waive = request.user.has_perm("core.sign_records") and not summary.registration_allowed
     return render(
         request,
         "patients/eligibility_detail.html",

@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from trial.forms import SignatureForm, add_service_errors
+from core.forms import SignatureForm, add_service_errors
+from core.selectors import signatures_for
 from trial.models import ProtocolVersion
-from trial.selectors import signatures_for, sites_for_user
+from trial.selectors import sites_for_user
 
 from .. import selectors, services
 from ..choices import PatientStatus

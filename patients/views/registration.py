@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 
-from trial.forms import add_service_errors
+from core.forms import add_service_errors
 
 from ..forms.registration import ConsentForm, ProtocolVersionCorrectionForm, RegistrationForm, ScreenFailForm
 from ..selectors import patient_get
@@ -90,7 +90,7 @@ def patient_screen_fail(request, pk):
 
 
 @login_required
-@permission_required("trial.sign_records", raise_exception=True)
+@permission_required("core.sign_records", raise_exception=True)
 def protocol_version_correct(request, pk):
     patient = patient_get(request.user, pk)
     form = ProtocolVersionCorrectionForm(request.POST or None)

@@ -29,7 +29,6 @@ def response_css(category):
     return CATEGORY_CSS.get(category, "response-none")
 
 
-@register.inclusion_tag("responses/_patient_responses_panel.html", takes_context=True)
 def patient_responses_panel(context, patient):
     """The patient's best response, survival so far, timeline, and the buttons to record evaluations and
     outcomes (allogeneic SCT, follow-up, off study, death), for the patient's page."""

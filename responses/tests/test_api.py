@@ -9,12 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.audit.writes import REASON_REQUIRED
 from dosing.services import course_start
 from patients.services.outcomes import death_record, follow_up_record
 from responses.api import DERIVED_NOT_TYPED
 from responses.models import MarrowAssessment
 from responses.services import IN_FUTURE, LEVEL_WITHOUT_DETECTION, assessment_record
-from trial.audit import REASON_REQUIRED
 from trial.choices import Role
 
 ASSESSMENTS = "/api/v1/marrow-assessments/"

@@ -8,12 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.audit.trail import record_history
 from dosing.services import course_start
 from patients.models import Patient
 from patients.services.outcomes import death_record, follow_up_record
 from responses.selectors import due_for_assessment, patient_endpoints, patient_outcome
 from responses.services import LEVEL_WITHOUT_DETECTION, assessment_record, assessment_update
-from trial.audit import record_history
 
 START = date(2024, 1, 3)
 

@@ -11,12 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.audit.trail import record_history
+from core.audit.writes import REASON_REQUIRED
 from dosing.services import course_start
 from patients.models import Death, FollowUp, OffStudy, Transplant
 from patients.services.outcomes import BEFORE_REGISTRATION, IN_FUTURE, death_record, transplant_record
 from responses.models import MarrowAssessment
 from responses.services import ONE_PER_DAY, assessment_record
-from trial.audit import REASON_REQUIRED, record_history
 
 START = date(2024, 1, 3)
 NOT_IN_PAPER_LABEL = "CRi (neutrophils &lt; 1 with platelets recovered &gt; 100: not covered by the paper, read as CRi)"
@@ -166,7 +167,7 @@ def test_saving_an_evaluation_shows_its_derived_response_and_audit_trail(client,
     assert response.status_code == 302 and response.url == reverse("responses:assessment-detail", args=[assessment.pk])
     page = client.get(response.url).content.decode()
     assert derived("CRi") in page and NOT_IN_PAPER_LABEL in page
-    assert reverse("trial:record-history", args=["responses.marrowassessment", assessment.pk]) in page
+    assert reverse("core:record-history", args=["responses.marrowassessment", assessment.pk]) in page
     assert "Not detected (negative)" in page and "Course 1" in page
     assert assessment.after_course == course and assessment.recorded_by == nurse_a
 
@@ -464,7 +465,7 @@ def test_off_study_follow_up_and_death_are_recorded_and_death_corrected_with_rea
     death = Death.objects.get()
 
     edit = reverse("patients:death-edit", args=[death.pk])
-    assert reverse("trial:record-history", args=["patients.death", death.pk]) in client.get(edit).content.decode()
+    assert reverse("core:record-history", args=["patients.death", death.pk]) in client.get(edit).content.decode()
     response = client.post(edit, {"death_date": "2024-05-16", "cause": "infection", "reason": ""})
     assert response.status_code == 400 and "id_reason_errors" in response.content.decode()
     response = client.post(edit, {"death_date": "2024-05-16", "cause": "infection", "reason": "Certificate"})
@@ -472,7 +473,7 @@ def test_off_study_follow_up_and_death_are_recorded_and_death_corrected_with_rea
     death.refresh_from_db()
     assert death.death_date == date(2024, 5, 16)
     assert record_history(death)[-1].reason == "Certificate"
-    trail = client.get(reverse("trial:record-history", args=["patients.death", death.pk])).content.decode()
+    trail = client.get(reverse("core:record-history", args=["patients.death", death.pk])).content.decode()
     assert "Certificate" in trail
 
 

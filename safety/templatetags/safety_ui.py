@@ -96,7 +96,6 @@ def window_days_left(flag):
     return (flag.window_end - timezone.localdate()).days
 
 
-@register.inclusion_tag("safety/_patient_flags_panel.html", takes_context=True)
 def patient_flags_panel(context, patient):
     """The patient's active flags, urgent first, with the SOS risk window (the SOS-01 flag's) shown on its own."""
     user = context["user"]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from adverse_events.models import CTCAETerm
 from adverse_events.services import adverse_event_report, sae_report_submit
+from core.audit.writes import audited_create
 from dosing.services import course_start, dose_override_authorise, dose_record
 from patients.choices import PatientStatus
 from patients.models import Patient
@@ -26,7 +27,6 @@ from responses.services import assessment_record
 from safety.choices import ACTIVE_STATUSES
 from safety.models import Flag
 from safety.services import findings_for, patient_evaluate
-from trial.audit import audited_create
 from trial.models import ProtocolVersion
 
 START = date(2024, 1, 3)

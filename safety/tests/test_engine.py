@@ -4,12 +4,13 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from core.audit.trail import record_history
+from core.audit.writes import audited_update
 from patients.services.registration import consent_record
 from responses.services import assessment_record
 from safety.models import Flag
 from safety.services import flag_acknowledge, flag_dismiss, patient_evaluate
 from safety.tasks import nightly_sweep, queue_for_record
-from trial.audit import audited_update, record_history
 
 START = date(2024, 1, 3)
 

@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from adverse_events.models import CTCAETerm
 from adverse_events.services import adverse_event_report, clinical_observation_record, lab_result_record
+from core.audit.trail import record_history
 from dosing.services import course_start, dose_override_authorise, dose_record
 from patients.services.outcomes import transplant_record, transplant_update
 from safety.models import Flag
 from safety.rules.sos import BILIRUBIN_LAB_TERM, SOS_FINDINGS_WINDOW_DAYS
 from safety.services import patient_evaluate
-from trial.audit import record_history
 
 START = date(2024, 1, 3)
 INO = "inotuzumab-ozogamicin"

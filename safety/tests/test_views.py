@@ -18,13 +18,13 @@ from django.utils.html import escape
 
 from adverse_events.models import CTCAETerm
 from adverse_events.services import adverse_event_report
+from core.audit.trail import record_history
+from core.context_processors import navigation
 from dosing.services import course_start, dose_record
 from responses.services import assessment_record
 from safety.models import Flag
 from safety.services import NOT_ALLOWED, REASON_NEEDED, patient_evaluate
-from trial.audit import record_history
 from trial.choices import Role
-from trial.context_processors import navigation
 
 START = date(2024, 1, 3)
 INO = "inotuzumab-ozogamicin"
@@ -176,7 +176,7 @@ def test_flag_page_shows_message_window_evidence_and_status_history(client, nurs
     assert 'data-testid="flag-evidence"' in content
     assert "First inotuzumab" in content and f"{flag.window_start:%-d %b %Y}" in content
     assert 'data-testid="flag-history"' in content and "Raised by rule SOS-01" in content
-    assert reverse("trial:record-history", args=["safety.flag", flag.pk]) in content
+    assert reverse("core:record-history", args=["safety.flag", flag.pk]) in content
 
 
 def test_another_sites_flag_is_a_404_on_its_page_and_its_actions(client, nurse_b, investigator_a, site_b, make_patient):

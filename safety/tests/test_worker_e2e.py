@@ -94,6 +94,7 @@ def worker(transactional_db):
 
 
 def test_a_saved_dose_that_breaks_a_rule_becomes_a_flag(worker, make_user, password):
+    from core.audit.writes import audited_create
     from dosing.services import course_start, dose_record
     from patients.choices import PatientStatus
     from patients.models import Patient
@@ -101,7 +102,6 @@ def test_a_saved_dose_that_breaks_a_rule_becomes_a_flag(worker, make_user, passw
     from patients.services.registration import consent_record
     from safety.models import Flag
     from safety.tests.conftest import at
-    from trial.audit import audited_create
     from trial.choices import Role
     from trial.models import ProtocolVersion, Site, Trial
 

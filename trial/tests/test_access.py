@@ -40,7 +40,7 @@ def test_every_role_is_a_group_with_exactly_its_permissions(db):
 def test_role_permissions(make_user, site_a, role, can_add, can_sign, sees_phi):
     user = make_user(role, site_a)
     assert user.has_perm("patients.add_patient") is can_add
-    assert user.has_perm("trial.sign_records") is can_sign
+    assert user.has_perm("core.sign_records") is can_sign
     assert user.has_perm("trial.view_phi") is sees_phi
 
 
@@ -48,7 +48,7 @@ def test_other_sites_patient_is_404_in_ui(client, nurse_a, patient_b):
     client.force_login(nurse_a)
     for name in ("patients:detail", "patients:edit"):
         assert client.get(reverse(name, args=[patient_b.pk])).status_code == 404
-    history = reverse("trial:record-history", args=["patients.patient", patient_b.pk])
+    history = reverse("core:record-history", args=["patients.patient", patient_b.pk])
     assert client.get(history).status_code == 404
 
 

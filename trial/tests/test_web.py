@@ -5,10 +5,10 @@ import time
 import pytest
 from django.urls import reverse
 
+from core.middleware import LAST_ACTIVITY_KEY
 from patients.models import Patient
 from patients.services import patient_screen
 from trial.choices import Role
-from trial.middleware import LAST_ACTIVITY_KEY
 
 
 def test_login_page_and_redirect_for_anonymous(client, db):
@@ -95,6 +95,6 @@ def test_pages_load_no_third_party_assets(client, nurse_a, path, signed_in):
     [([1, 2, 3, 4, 11, 12, 13, 14], "1–4, 11–14"), ([3], "3"), ([2, 7], "2, 7"), ([], "")],
 )
 def test_course_days_are_shown_as_ranges(days, text):
-    from trial.templatetags.ui import compact_days
+    from core.templatetags.ui import compact_days
 
     assert compact_days(days) == text

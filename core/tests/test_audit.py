@@ -4,10 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
+from core.audit.guard import UnauditedBulkWrite
+from core.audit.trail import record_history
+from core.audit.writes import REASON_REQUIRED
 from patients.models import Patient
 from patients.services import patient_screen, patient_update
-from trial.audit import REASON_REQUIRED, record_history
-from trial.auditing import UnauditedBulkWrite
 
 
 @pytest.fixture
@@ -84,8 +85,8 @@ def test_history_rows_cannot_be_changed_in_python_or_sql(patient):
 
 
 def test_nightly_integrity_check_finds_a_write_past_the_audit_trail(patient):
-    from trial.audit import audit_integrity_report
-    from trial.tasks import audit_integrity_check
+    from core.audit.integrity import audit_integrity_report
+    from core.tasks import audit_integrity_check
 
     assert audit_integrity_check.delay().get() == 0
     table = Patient._meta.db_table

@@ -4,7 +4,7 @@ Every concrete subclass of :class:`AuditedModel` gets a history table (django-si
 holding one row per create, change and delete: the full record as it was, who did it, when
 (UTC, server clock) and the reason for the change. Writes that would bypass the per-object
 history (``QuerySet.update``, ``bulk_create``, ``bulk_update``) are refused; the helpers in
-``trial.audit`` are the only way to write, and they record every row.
+``core.audit.writes`` are the only way to write, and they record every row.
 """
 
 from django.db import models
@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 
 UNAUDITED_BULK_WRITE = (
     "{model}.{method}() would change rows without an audit record; "
-    "use the service functions (trial.audit.audited_bulk_create) instead."
+    "use the service functions (core.audit.writes.audited_bulk_create) instead."
 )
 
 
@@ -51,7 +51,7 @@ class AuditedQuerySet(models.QuerySet):
 class AppendOnlyHistory(models.Model):
     """Base of every history row: once written it is never changed or removed.
 
-    The database enforces the same rule with triggers (see ``trial.signals``).
+    The database enforces the same rule with triggers (see ``core.audit.triggers``).
     """
 
     class Meta:
@@ -66,9 +66,23 @@ class AppendOnlyHistory(models.Model):
         raise UnauditedBulkWrite("Audit history is append-only: a history row cannot be deleted.")
 
 
+class AuditHistoricalRecords(HistoricalRecords):
+    """simple-history's records, letting a model name its history table (``history_table_name``).
+
+    A model moved between apps keeps its tables (and their rows) by naming both explicitly.
+    """
+
+    def get_meta_options(self, model):
+        options = super().get_meta_options(model)
+        table = getattr(model, "history_table_name", None)
+        if table:
+            options["db_table"] = table
+        return options
+
+
 def audit_history():
     """The history field every audited model declares."""
-    return HistoricalRecords(
+    return AuditHistoricalRecords(
         inherit=True,
         bases=[AppendOnlyHistory],
         history_change_reason_field=models.TextField(null=True),

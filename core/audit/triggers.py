@@ -1,6 +1,6 @@
-"""What runs after ``migrate``: role groups synced from code, audit tables made append-only in the database.
+"""Database triggers that make every history table append-only, installed after each ``migrate``.
 
-These are set-up steps of the schema, not business rules.
+A set-up step of the schema, not a business rule.
 """
 
 from django.apps import apps
@@ -17,7 +17,7 @@ $$ LANGUAGE plpgsql;
 
 def history_tables():
     """Database tables of every history model (all built on AppendOnlyHistory)."""
-    from .auditing import AppendOnlyHistory
+    from .guard import AppendOnlyHistory
 
     return sorted(m._meta.db_table for m in apps.get_models() if issubclass(m, AppendOnlyHistory))
 
@@ -52,11 +52,11 @@ def install_append_only_triggers(using="default"):
                 )
 
 
-def after_migrate(sender, using="default", **kwargs):
-    last_app = list(apps.get_app_configs())[-1]
-    if sender.label != last_app.label:
-        return
-    from .services import roles_sync
+def is_last_app(sender):
+    """True for the post_migrate signal of the last installed app, when every model's table exists."""
+    return sender.label == list(apps.get_app_configs())[-1].label
 
-    install_append_only_triggers(using=using)
-    roles_sync()
+
+def after_migrate(sender, using="default", **kwargs):
+    if is_last_app(sender):
+        install_append_only_triggers(using=using)

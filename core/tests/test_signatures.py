@@ -4,11 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core.audit.trail import record_history
+from core.choices import SignatureMeaning, SignatureStatus
+from core.models import Signature
+from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
 from patients.services import patient_screen, patient_update
-from trial.audit import record_history
-from trial.choices import SignatureMeaning, SignatureStatus
-from trial.models import Signature
-from trial.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_edit_voids_signature_and_is_audited(patient, investigator_a, nurse_a, p
 
 def test_sign_in_ui_and_see_voided_after_change(client, patient, investigator_a, nurse_a, password):
     client.force_login(investigator_a)
-    url = reverse("trial:record-sign", args=["patients.patient", patient.pk])
+    url = reverse("core:record-sign", args=["patients.patient", patient.pk])
     response = client.post(url, {"meaning": "review", "password": password, "next": patient.get_absolute_url()})
     assert response.status_code == 302
     page = client.get(patient.get_absolute_url()).content.decode()

@@ -1,6 +1,6 @@
 """Site scoping: every clinical queryset can be restricted to the sites a user belongs to."""
 
-from .auditing import AuditedQuerySet
+from .audit.guard import AuditedQuerySet
 
 
 class SiteScopedQuerySet(AuditedQuerySet):

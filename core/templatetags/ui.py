@@ -1,6 +1,10 @@
-"""Template helpers for accessible Bootstrap forms."""
+"""Template helpers of the layout: accessible Bootstrap forms, compact day lists, the patient-page panels."""
 
 from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from core import registry
 
 register = template.Library()
 
@@ -49,3 +53,14 @@ def compact_days(days):
 
 
 register.filter("compact_days", compact_days)
+
+
+@register.simple_tag(takes_context=True)
+def patient_panels(context, patient):
+    """Every panel the apps registered for the patient's page, in their order (hidden ones left out)."""
+    html = []
+    for panel in registry.patient_panels():
+        panel_context = panel.context(context, patient)
+        if panel_context.get("show", True):
+            html.append(render_to_string(panel.template, panel_context, request=context.get("request")))
+    return mark_safe("".join(html))  # noqa: S308 - rendered by our own templates, autoescaped there

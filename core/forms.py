@@ -1,3 +1,5 @@
+"""Form pieces every app uses: date widgets, the signature form, the reason for change, service errors."""
+
 from django import forms
 
 from .choices import SignatureMeaning

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("records/<str:label>/<int:pk>/history/", views.record_history, name="record-history"),
+    path("records/<str:label>/<int:pk>/sign/", views.record_sign, name="record-sign"),
+]
