@@ -26,10 +26,10 @@ from dosing.models import Course
 from patients.models import Patient
 from trial.models import ProtocolVersion
 
-from . import grading, selectors, services
+from . import selectors, services
 from .choices import ActionTaken, AEOutcome, Attribution, SAECriterion, UnitSystem
+from .derivations.windows import SAE_LABELS, WINDOW_LABELS
 from .models import AdverseEvent, AEAttribution, CTCAETerm, LabResult
-from .windows import SAE_LABELS, WINDOW_LABELS
 
 DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
 TERM_REQUIRED = "Give the CTCAE term: its id (term) or its MedDRA code (meddra_code)."
@@ -611,7 +611,7 @@ class LabTestListView(APIView):
 
     @extend_schema(responses=LabTestSerializer(many=True))
     def get(self, request):
-        return Response(LabTestSerializer(grading.lab_tests(), many=True).data)
+        return Response(LabTestSerializer(selectors.lab_tests(), many=True).data)
 
 
 # --- Table 3 ---

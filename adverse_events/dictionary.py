@@ -34,8 +34,9 @@ from core.audit.writes import audited_bulk_create, audited_create, audited_delet
 from core.data_loading import DataLoadReport
 
 from .choices import UnitSystem
-from .grading import NAMES, LabRuleError, LabRuleSpec, clear_lab_rules_cache
+from .derivations.grading import NAMES, LabRuleError, LabRuleSpec
 from .models import OTHER_SPECIFY_SUFFIX, CTCAETerm, CTCAEVersion, LabGradingRule
+from .selectors import clear_lab_rules_cache
 
 DATA_ROOT = Path(__file__).resolve().parent / "data"
 DEFAULT_DIRECTORY = DATA_ROOT / "ctcae_v5.0"

@@ -1,10 +1,13 @@
-"""Reads of the adverse-events app: terms, a patient's AEs with their window and SAE clock, the site log, Table 3."""
+"""Reads of the adverse-events app: terms, a patient's AEs with their window and SAE clock, the site log, Table 3,
+and the CTCAE lab-grading rules (read once per process and kept until the data is reloaded)."""
 
+import functools
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Max, Min, Prefetch, Q
+from django.db.models import Max, Min, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -14,8 +17,17 @@ from patients.models import Patient
 from trial.models import Drug, ProtocolParameter
 
 from .choices import RELATED_ATTRIBUTIONS
-from .models import AdverseEvent, AEAttribution, CTCAETerm, CTCAEVersion
-from .windows import SAEClock, WindowVerdict, classify_window, sae_clock
+from .derivations.grading import (
+    UNIT_NOT_GRADED,
+    UNKNOWN_LAB_TEST,
+    LabRuleSpec,
+    LabTest,
+    LabValues,
+    UnknownLabTest,
+    grade_lab,
+)
+from .derivations.windows import SAEClock, WindowVerdict, classify_window, sae_clock
+from .models import AdverseEvent, AEAttribution, CTCAETerm, CTCAEVersion, LabGradingRule
 
 HAEMATOLOGIC_SOC = "Blood and lymphatic system disorders"
 # Investigations terms that are blood counts: Table 3 counts non-haematologic toxicity only.
@@ -240,3 +252,102 @@ def lab_results_for(user):
 
 def lab_result_get(user, pk):
     return get_object_or_404(lab_results_for(user), pk=pk)
+
+
+# --- The CTCAE lab-grading rules in the database (the engine is derivations.grading) ---
+
+
+def _version_filter(version) -> dict:
+    """Filter on LabGradingRule for a version: a CTCAEVersion, its code, or None (the latest published)."""
+    if version is None:
+        latest = CTCAEVersion.objects.order_by("-published", "-pk").values("pk")[:1]
+        return {"version_id": Subquery(latest)}
+    if isinstance(version, CTCAEVersion):
+        return {"version_id": version.pk}
+    return {"version__code": str(version)}
+
+
+def lab_tests(version=None) -> list[LabTest]:
+    """Every gradable lab test of a CTCAE version (default: the latest published), in one query."""
+    rows = (
+        LabGradingRule.objects.filter(**_version_filter(version))
+        .order_by("lab_term", "unit_system", "unit")
+        .values_list(
+            "lab_term",
+            "unit_system",
+            "unit",
+            "direction",
+            "ctcae_term_id",
+            "ctcae_term__term",
+            "ctcae_term__meddra_code",
+        )
+        .distinct()
+    )
+    return [LabTest(*row) for row in rows]
+
+
+def _version_key(version):
+    if version is None:
+        return None
+    return getattr(version, "code", None) or str(version)
+
+
+@functools.lru_cache(maxsize=512)
+def _rules_by_unit(version_key, lab_term: str, unit_system: str) -> dict[str, tuple[LabRuleSpec, ...]]:
+    by_unit: dict[str, list[LabRuleSpec]] = {}
+    rows = LabGradingRule.objects.filter(
+        **_version_filter(version_key), lab_term=lab_term, unit_system=unit_system
+    ).order_by("unit", "rule_order")
+    for row in rows:
+        by_unit.setdefault(row.unit, []).append(LabRuleSpec.from_model(row))
+    return {unit: tuple(specs) for unit, specs in by_unit.items()}
+
+
+def clear_lab_rules_cache() -> None:
+    """Forget the rules grade_result has read (the CTCAE loader calls this when it changes them)."""
+    _rules_by_unit.cache_clear()
+
+
+def rules_for(lab_term: str, unit_system: str = "SI", unit: str = "", *, version=None) -> tuple[LabRuleSpec, ...]:
+    """The rules that grade this lab test, read in one query and then kept (per process) until the data is reloaded.
+
+    The unit is matched exactly, then without regard to case (admiral writes both ``mmol/L`` and ``MMOL/L``);
+    a test whose rules have no unit (they read only ULN, LLN or baseline) accepts any unit.
+    Raises :class:`UnknownLabTest` when nothing grades the test.
+    """
+    by_unit = _rules_by_unit(_version_key(version), lab_term, unit_system)
+    version_text = f" (CTCAE v{_version_key(version)})" if version is not None else ""
+    if not by_unit:
+        raise UnknownLabTest(UNKNOWN_LAB_TEST.format(lab_term=lab_term, unit_system=unit_system, version=version_text))
+    unit = (unit or "").strip()
+    if unit in by_unit:
+        return by_unit[unit]
+    same_ignoring_case = [u for u in by_unit if u and u.casefold() == unit.casefold()]
+    if len(same_ignoring_case) == 1:
+        return by_unit[same_ignoring_case[0]]
+    if "" in by_unit:
+        return by_unit[""]
+    raise UnknownLabTest(
+        UNIT_NOT_GRADED.format(
+            lab_term=lab_term, unit_system=unit_system, expected=" or ".join(sorted(by_unit)), unit=unit
+        )
+    )
+
+
+def grade_result(lab_result_or_values, *, version=None) -> int | None:
+    """The CTCAE grade of a ``LabResult`` (or ``LabValues``, or a mapping of its fields) by the rules in the DB.
+
+    One query for the test's rules the first time a test is graded in a process; none after that.
+    """
+    item = lab_result_or_values
+    if isinstance(item, Mapping):
+        item = LabValues(**item)
+    if isinstance(item, LabValues):
+        lab_term, unit_system, unit = item.lab_term, item.unit_system, item.unit
+        value, uln, lln, baseline = item.value, item.uln, item.lln, item.baseline
+    else:  # a LabResult (saved or not)
+        lab_term, unit_system, unit = item.lab_term, item.unit_system, item.unit
+        value, uln, lln = item.value, item.upper_limit_normal, item.lower_limit_normal
+        baseline = item.baseline_value
+    rules = rules_for(lab_term, unit_system, unit, version=version)
+    return grade_lab(rules, value=value, uln=uln, lln=lln, baseline=baseline)

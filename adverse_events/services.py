@@ -231,7 +231,8 @@ def lab_result_record(
 ) -> LabResult:
     """Record a lab value with its normal range; the CTCAE grade is derived by the shipped rules, and a
     grade ≥ 3 proposes an adverse event for the nurse to confirm (it never creates one by itself)."""
-    from .grading import UnknownLabTest, grade_result
+    from .derivations.grading import UnknownLabTest
+    from .selectors import grade_result
 
     _check_patient(actor, patient)
     result = LabResult(

@@ -38,8 +38,8 @@ from .forms import (
     SAEReportForm,
     TermGradeForm,
 )
-from .grading import lab_tests
 from .models import CTCAETerm
+from .selectors import lab_tests
 
 SEARCH = "search_terms"  # the no-JavaScript "Search" button of the term search
 PICK = "pick_term"  # the no-JavaScript button of a search result (its value is the term's id)

@@ -10,8 +10,8 @@ from django.utils import timezone
 from core.forms import DateInput, DateTimeLocalInput
 from trial.choices import DoseLevel, Route
 
-from .calendar import ABSOLUTE_UNIT_TEXT, dose_text
 from .choices import RECORDED_STATUSES, AdministrationStatus
+from .derivations.calendar import ABSOLUTE_UNIT_TEXT, dose_text
 from .services import GIVEN_NEEDS
 
 REDUCTION_ONLY_WHEN_GIVEN = "A reduction for the rest of the course applies to a dose given at a lower amount."

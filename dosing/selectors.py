@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from trial.choices import DoseLevel
 from trial.models import Drug, ProtocolParameter, RegimenItem
-from trial.protocol import PlannedCourse, planned_courses
+from trial.selectors import PlannedCourse, planned_courses
 
-from .calculations import cumulative_given_per_m2, given_per_m2
 from .choices import AdministrationStatus
+from .derivations.doses import cumulative_given_per_m2, given_per_m2
 from .models import Course, PlannedAdministration
 
 

@@ -15,17 +15,12 @@ from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors.baseline import baseline_of
 from trial.choices import CoursePhase, DoseLevel
+from trial.derivations import DoseLevelRequired, PatientValueRequired
 from trial.models import DrugHoldRule
-from trial.protocol import (
-    DoseLevelRequired,
-    PatientValueRequired,
-    parameter_value,
-    planned_courses,
-    regimen_items_for_course,
-)
+from trial.selectors import parameter_value, planned_courses, regimen_items_for_course
 
-from .calculations import absolute_dose, bsa_m2, given_per_m2, plan_course, round_dose
 from .choices import AdministrationStatus
+from .derivations.doses import absolute_dose, bsa_m2, given_per_m2, plan_course, round_dose
 from .models import Course, DoseOverride, PlannedAdministration
 from .selectors import cumulative_per_m2
 

@@ -24,8 +24,8 @@ from patients.choices import PatientStatus
 from patients.selectors import patient_get
 
 from . import selectors, services
-from .calculations import given_per_m2
-from .calendar import (
+from .choices import AdministrationStatus
+from .derivations.calendar import (
     ABSOLUTE_UNIT_TEXT,
     calendar_entry,
     course_calendar,
@@ -33,7 +33,7 @@ from .calendar import (
     course_summary,
     dose_text,
 )
-from .choices import AdministrationStatus
+from .derivations.doses import given_per_m2
 from .forms import CourseRecomputeForm, CourseStartForm, DoseOverrideForm, DoseRecordForm
 
 

@@ -1,8 +1,35 @@
-"""Reads of the trial app for pages and the API."""
+"""Reads of the trial app: sites, the trial home page, the protocol overview, and the protocol as loaded
+from its data files (parameters, planned courses, a course's regimen).
+
+Services and selectors of later apps call these instead of writing protocol numbers in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q
 
-from .models import CourseType, ProtocolVersion, RegimenItem, Site, Trial
+from .choices import DoseLevel
+from .derivations import DoseLevelRequired, regimen_item_applies
+from .models import CourseSequenceStep, CourseType, ProtocolParameter, ProtocolVersion, RegimenItem, Site, Trial
+
+PARAMETER_MISSING = (
+    "Protocol version {version} has no parameter {key!r}: add it to the version's data file "
+    "and run manage.py load_protocol."
+)
+
+DOSE_LEVEL_REQUIRED = (
+    "Course {course_number} of protocol version {version} has a higher and a lower dose level: "
+    "the patient's dose level is needed."
+)
+COURSE_TYPE_OF_OTHER_VERSION = "Course type {course_type} belongs to another protocol version than {version}."
+
+
+class ProtocolParameterMissing(LookupError):
+    """A protocol version's data file does not define a parameter that code asked for."""
 
 
 def sites_for_user(user):
@@ -40,3 +67,77 @@ def protocol_overview():
         "parameters",
         "hold_rules__anchor_drug",
     ).order_by("effective_date")
+
+
+def parameter_value(version: ProtocolVersion, key: str) -> Decimal:
+    """The value of parameter ``key`` in ``version`` (e.g. ``early_death_days``)."""
+    try:
+        return ProtocolParameter.objects.values_list("value", flat=True).get(protocol_version=version, key=key)
+    except ProtocolParameter.DoesNotExist:
+        raise ProtocolParameterMissing(PARAMETER_MISSING.format(version=version.code, key=key)) from None
+
+
+def regimen_items_for_course(
+    version: ProtocolVersion,
+    course_type: CourseType,
+    course_number: int,
+    type_ordinal: int,
+    patient_values: dict,
+    course_start_date: date,
+    *,
+    dose_level: str | None = None,
+) -> list[RegimenItem]:
+    """The regimen items that apply to one patient's course.
+
+    ``course_number`` is the course's position in the patient's sequence (1, 2, …) and
+    ``type_ordinal`` its position among courses of the same type (the 1st blinatumomab course,
+    the 13th POMP course). ``patient_values`` holds the values regimen conditions refer to
+    (``cd20_percent``, ``cns_disease_active``); a value is asked for only when an item depending on
+    it would otherwise apply, and :class:`PatientValueRequired` is raised when it is missing.
+    Items introduced by an amendment apply only to courses started on/after its effective date.
+    ``dose_level`` ("higher"/"lower") picks among alternative dose levels; when the course has
+    such items and no level is given, :class:`DoseLevelRequired` is raised.
+    """
+    if course_type.protocol_version_id != version.pk:
+        raise ValueError(COURSE_TYPE_OF_OTHER_VERSION.format(course_type=course_type.code, version=version.code))
+    candidates = (
+        RegimenItem.objects.filter(protocol_version=version, course_type=course_type)
+        .select_related("drug", "introduced_by", "course_type")
+        .order_by("code")
+    )
+    items = [
+        item
+        for item in candidates
+        if regimen_item_applies(
+            item,
+            course_number=course_number,
+            type_ordinal=type_ordinal,
+            patient_values=patient_values,
+            course_start_date=course_start_date,
+            dose_level=dose_level,
+        )
+    ]
+    if dose_level is None and any(item.dose_level != DoseLevel.STANDARD for item in items):
+        raise DoseLevelRequired(DOSE_LEVEL_REQUIRED.format(course_number=course_number, version=version.code))
+    return items
+
+
+@dataclass(frozen=True)
+class PlannedCourse:
+    """One course of a version's planned sequence with its position among courses of its type."""
+
+    course_number: int
+    course_type: CourseType
+    type_ordinal: int
+    label: str
+
+
+def planned_courses(version: ProtocolVersion) -> list[PlannedCourse]:
+    """The version's planned sequence of courses, in order, with each course's type ordinal."""
+    steps = CourseSequenceStep.objects.filter(protocol_version=version).select_related("course_type")
+    seen: dict[int, int] = {}
+    courses = []
+    for step in steps.order_by("course_number"):
+        seen[step.course_type_id] = seen.get(step.course_type_id, 0) + 1
+        courses.append(PlannedCourse(step.course_number, step.course_type, seen[step.course_type_id], step.label))
+    return courses

@@ -6,7 +6,15 @@ from patients.choices import PatientStatus
 
 from .. import selectors
 from ..choices import RELATED_ATTRIBUTIONS, LabProposalStatus
-from ..windows import IN_WINDOW, OUT_OF_WINDOW, RELATED_AFTER_WINDOW, SAE_DUE, SAE_OVERDUE, SAE_SUBMITTED, SOS_WINDOW
+from ..derivations.windows import (
+    IN_WINDOW,
+    OUT_OF_WINDOW,
+    RELATED_AFTER_WINDOW,
+    SAE_DUE,
+    SAE_OVERDUE,
+    SAE_SUBMITTED,
+    SOS_WINDOW,
+)
 
 register = template.Library()
 

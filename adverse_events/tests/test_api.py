@@ -16,8 +16,8 @@ from adverse_events.api import (
     TERM_REQUIRED,
     UNKNOWN_MEDDRA_CODE,
 )
-from adverse_events.grading import clear_lab_rules_cache
 from adverse_events.models import AdverseEvent, CTCAETerm, LabResult
+from adverse_events.selectors import clear_lab_rules_cache
 from adverse_events.services import (
     DISMISS_REASON,
     GRADE_NOT_DEFINED,

@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from adverse_events.dictionary import DEFAULT_DIRECTORY, CTCAEDataError, ctcae_load
-from adverse_events.grading import clear_lab_rules_cache, grade_result
 from adverse_events.models import CTCAETerm, CTCAEVersion, LabGradingRule
+from adverse_events.selectors import clear_lab_rules_cache, grade_result
 
 MODELS = (CTCAEVersion, CTCAETerm, LabGradingRule)
 TERMS_FILE = "ctcae_v5.csv"

@@ -3,7 +3,7 @@
 from django import template
 
 from .. import selectors
-from ..calendar import ABSOLUTE_UNIT_TEXT, UNIT_TEXT, dose_text
+from ..derivations.calendar import ABSOLUTE_UNIT_TEXT, UNIT_TEXT, dose_text
 
 register = template.Library()
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 
 from trial.models import ProtocolVersion
-from trial.protocol import parameter_value
+from trial.selectors import parameter_value
 
-from .. import derivations
+from ..derivations import baseline as derivations
 from ..choices import SalvageStatus
 from ..models import Baseline, Patient
 from .registration import current_protocol_version

@@ -21,7 +21,7 @@ from core.models import Signature
 from trial.models import EligibilityCriterion
 from trial.protocol_loader import BOOLEAN, CHOICE, DATE, NUMBER, EligibilityVariable
 
-from ..eligibility import MET, MISSING, NOT_MET, CriterionResult, CriterionSpec, evaluate
+from ..derivations.eligibility import MET, MISSING, NOT_MET, CriterionResult, CriterionSpec, evaluate
 from ..models import Consent, EligibilityAssessment, Patient
 from .registration import current_protocol_version  # noqa: F401 (re-exported for callers)
 

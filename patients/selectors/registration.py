@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from trial.models import ProtocolVersion, Trial
 
+from ..derivations.versioning import VersionRule, assign_version
 from ..models import Patient
-from ..versioning import VersionRule, assign_version
 
 
 def next_sequence_number(trial: Trial) -> int:

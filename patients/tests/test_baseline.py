@@ -22,7 +22,7 @@ from patients.services import SITE_NOT_YOURS, patient_screen
 from patients.services.baseline import baseline_record
 from trial.choices import Role
 from trial.models import ProtocolParameter, ProtocolVersion
-from trial.protocol import parameter_value
+from trial.selectors import parameter_value
 
 API = "/api/v1/baselines/"
 

@@ -16,7 +16,7 @@ from core.choices import SignatureMeaning, SignatureStatus
 from core.models import Signature
 from core.services import WRONG_PASSWORD
 from patients.choices import PatientStatus
-from patients.eligibility import MET, MISSING, NOT_MET
+from patients.derivations.eligibility import MET, MISSING, NOT_MET
 from patients.models import Patient
 from patients.selectors.eligibility import (
     assessments_for,

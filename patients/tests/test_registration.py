@@ -12,6 +12,7 @@ from core.audit.writes import audited_create
 from core.choices import SignatureMeaning
 from core.models import Signature
 from patients.choices import PatientStatus
+from patients.derivations.versioning import VersionRule, assign_version
 from patients.models import Patient
 from patients.services import patient_screen
 from patients.services.eligibility import eligibility_assess, eligibility_waive
@@ -23,7 +24,6 @@ from patients.services.registration import (
     patient_register,
     patient_screen_fail,
 )
-from patients.versioning import VersionRule, assign_version
 from trial.models import ProtocolVersion
 
 ELIGIBLE = {

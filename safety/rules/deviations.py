@@ -3,11 +3,11 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from dosing.calculations import given_per_m2
-from patients.eligibility import NOT_MET, CriterionSpec, evaluate
+from dosing.derivations.doses import given_per_m2
+from patients.derivations.eligibility import NOT_MET, CriterionSpec, evaluate
 from patients.selectors.eligibility import ASSESSMENT_VALUE_FIELDS, CONSENT_DATE
 from trial.choices import CoursePhase, Route
-from trial.protocol import regimen_item_applies
+from trial.derivations import regimen_item_applies
 
 from ..choices import RuleKind, Severity
 from . import finding, rule

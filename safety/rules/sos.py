@@ -15,8 +15,8 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from adverse_events.choices import UnitSystem
-from dosing.calculations import cumulative_given_per_m2
 from dosing.choices import AdministrationStatus
+from dosing.derivations.doses import cumulative_given_per_m2
 from patients.choices import ConditioningAgent, TransplantStatus
 
 from ..choices import RuleKind, Severity

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from trial.choices import Frequency
+from trial.derivations import DoseLevelRequired, PatientValueRequired, planned_amount
 from trial.models import (
     CourseSequenceStep,
     CourseType,
@@ -28,16 +29,8 @@ from trial.models import (
     ResponseRule,
     Trial,
 )
-from trial.protocol import (
-    DoseLevelRequired,
-    PatientValueRequired,
-    ProtocolParameterMissing,
-    parameter_value,
-    planned_amount,
-    planned_courses,
-    regimen_items_for_course,
-)
 from trial.protocol_loader import ProtocolDataError, protocol_load
+from trial.selectors import ProtocolParameterMissing, parameter_value, planned_courses, regimen_items_for_course
 
 DATA_DIR = Path(settings.PROTOCOL_DATA_DIR) / "NCT01371630"
 PROTOCOL_MODELS = (
@@ -650,7 +643,7 @@ def test_eligibility_criteria_match_the_protocol(loaded, version_code):
 
 @pytest.mark.django_db
 def test_eligibility_boundaries_as_loaded(loaded):
-    from patients.eligibility import MET, NOT_MET, CriterionSpec, evaluate_criterion
+    from patients.derivations.eligibility import MET, NOT_MET, CriterionSpec, evaluate_criterion
 
     def status(code, value):
         criterion = EligibilityCriterion.objects.get(protocol_version__code="original", code=code)

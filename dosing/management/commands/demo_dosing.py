@@ -25,10 +25,10 @@ from patients.services.eligibility import eligibility_assess
 from patients.services.registration import consent_record, patient_register
 from trial.choices import DoseLevel
 from trial.models import Site, Trial, User
-from trial.protocol import planned_courses
+from trial.selectors import planned_courses
 
-from ...calculations import round_dose
 from ...choices import AdministrationStatus
+from ...derivations.doses import round_dose
 from ...models import Course, PlannedAdministration
 from ...services import course_start, dose_record
 

@@ -36,7 +36,7 @@ from responses.selectors import patient_endpoints
 from responses.services import assessment_record
 from trial.choices import Role
 from trial.models import ProtocolVersion, Site, Trial, User
-from trial.protocol import parameter_value, planned_courses
+from trial.selectors import parameter_value, planned_courses
 from trial.services import site_create, user_create
 
 TRIAL = "NCT01371630"

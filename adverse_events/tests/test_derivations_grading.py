@@ -11,21 +11,18 @@ from functools import cache
 
 import pytest
 
-from adverse_events.dictionary import DEFAULT_DIRECTORY, LAB_COLUMNS, ctcae_read
-from adverse_events.grading import (
+from adverse_events.derivations.grading import (
     LabRuleError,
     LabRuleSpec,
     LabValues,
     UnknownLabTest,
-    clear_lab_rules_cache,
     grade_lab,
-    grade_result,
-    lab_tests,
     matching_rule,
     parse_condition,
-    rules_for,
 )
+from adverse_events.dictionary import DEFAULT_DIRECTORY, LAB_COLUMNS, ctcae_read
 from adverse_events.models import LabGradingRule, LabResult
+from adverse_events.selectors import clear_lab_rules_cache, grade_result, lab_tests, rules_for
 
 LAB_FILE = DEFAULT_DIRECTORY / "ctcae_v5_lab_grading.csv"
 

@@ -1,4 +1,4 @@
-"""CTCAE lab grading: a pure engine over the shipped lab-grading rules, and two readers of the rules in the DB.
+"""CTCAE lab grading: a pure engine over the shipped lab-grading rules (its database readers: ``selectors.lab_rules``).
 
 The rules (``LabGradingRule``, loaded from ``ctcae_v5_lab_grading.csv``, derived from pharmaverse/admiral under the
 Apache License 2.0; see ``data/ctcae_v5.0/README.md``) grade one lab test, a (lab term, unit system, unit). They are
@@ -27,17 +27,12 @@ disagree is refused, so the two can never drift apart unnoticed.
 
 from __future__ import annotations
 
-import functools
 import operator
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
-
-from django.db.models import Subquery
-
-from .models import CTCAEVersion, LabGradingRule
 
 SIGNIFICANT_DIGITS = 15
 NAMES = ("result", "ULN", "LLN", "baseline", "pct_change_from_baseline", "baseline_range_indicator")
@@ -381,11 +376,6 @@ def grade_lab(rules: Iterable, *, value, uln=None, lln=None, baseline=None) -> i
     return None if rule is None else rule.grade
 
 
-# --------------------------------------------------------------------------------------------
-# Reading the rules from the database
-# --------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class LabTest:
     """A gradable lab test of a CTCAE version and the CTCAE term its abnormal values are graded as."""
@@ -414,99 +404,3 @@ class LabValues:
     uln: object = None
     lln: object = None
     baseline: object = None
-
-
-def _version_filter(version) -> dict:
-    """Filter on LabGradingRule for a version: a CTCAEVersion, its code, or None (the latest published)."""
-    if version is None:
-        latest = CTCAEVersion.objects.order_by("-published", "-pk").values("pk")[:1]
-        return {"version_id": Subquery(latest)}
-    if isinstance(version, CTCAEVersion):
-        return {"version_id": version.pk}
-    return {"version__code": str(version)}
-
-
-def lab_tests(version=None) -> list[LabTest]:
-    """Every gradable lab test of a CTCAE version (default: the latest published), in one query."""
-    rows = (
-        LabGradingRule.objects.filter(**_version_filter(version))
-        .order_by("lab_term", "unit_system", "unit")
-        .values_list(
-            "lab_term",
-            "unit_system",
-            "unit",
-            "direction",
-            "ctcae_term_id",
-            "ctcae_term__term",
-            "ctcae_term__meddra_code",
-        )
-        .distinct()
-    )
-    return [LabTest(*row) for row in rows]
-
-
-def _version_key(version):
-    if version is None:
-        return None
-    return getattr(version, "code", None) or str(version)
-
-
-@functools.lru_cache(maxsize=512)
-def _rules_by_unit(version_key, lab_term: str, unit_system: str) -> dict[str, tuple[LabRuleSpec, ...]]:
-    by_unit: dict[str, list[LabRuleSpec]] = {}
-    rows = LabGradingRule.objects.filter(
-        **_version_filter(version_key), lab_term=lab_term, unit_system=unit_system
-    ).order_by("unit", "rule_order")
-    for row in rows:
-        by_unit.setdefault(row.unit, []).append(LabRuleSpec.from_model(row))
-    return {unit: tuple(specs) for unit, specs in by_unit.items()}
-
-
-def clear_lab_rules_cache() -> None:
-    """Forget the rules grade_result has read (the CTCAE loader calls this when it changes them)."""
-    _rules_by_unit.cache_clear()
-
-
-def rules_for(lab_term: str, unit_system: str = "SI", unit: str = "", *, version=None) -> tuple[LabRuleSpec, ...]:
-    """The rules that grade this lab test, read in one query and then kept (per process) until the data is reloaded.
-
-    The unit is matched exactly, then without regard to case (admiral writes both ``mmol/L`` and ``MMOL/L``);
-    a test whose rules have no unit (they read only ULN, LLN or baseline) accepts any unit.
-    Raises :class:`UnknownLabTest` when nothing grades the test.
-    """
-    by_unit = _rules_by_unit(_version_key(version), lab_term, unit_system)
-    version_text = f" (CTCAE v{_version_key(version)})" if version is not None else ""
-    if not by_unit:
-        raise UnknownLabTest(UNKNOWN_LAB_TEST.format(lab_term=lab_term, unit_system=unit_system, version=version_text))
-    unit = (unit or "").strip()
-    if unit in by_unit:
-        return by_unit[unit]
-    same_ignoring_case = [u for u in by_unit if u and u.casefold() == unit.casefold()]
-    if len(same_ignoring_case) == 1:
-        return by_unit[same_ignoring_case[0]]
-    if "" in by_unit:
-        return by_unit[""]
-    raise UnknownLabTest(
-        UNIT_NOT_GRADED.format(
-            lab_term=lab_term, unit_system=unit_system, expected=" or ".join(sorted(by_unit)), unit=unit
-        )
-    )
-
-
-def grade_result(lab_result_or_values, *, version=None) -> int | None:
-    """The CTCAE grade of a ``LabResult`` (or ``LabValues``, or a mapping of its fields) by the rules in the DB.
-
-    One query for the test's rules the first time a test is graded in a process; none after that.
-    """
-    item = lab_result_or_values
-    if isinstance(item, Mapping):
-        item = LabValues(**item)
-    if isinstance(item, LabValues):
-        lab_term, unit_system, unit = item.lab_term, item.unit_system, item.unit
-        value, uln, lln, baseline = item.value, item.uln, item.lln, item.baseline
-    else:  # a LabResult (saved or not)
-        lab_term, unit_system, unit = item.lab_term, item.unit_system, item.unit
-        value, uln, lln = item.value, item.upper_limit_normal, item.lower_limit_normal
-        baseline = item.baseline_value
-    rules = rules_for(lab_term, unit_system, unit, version=version)
-    return grade_lab(rules, value=value, uln=uln, lln=lln, baseline=baseline)

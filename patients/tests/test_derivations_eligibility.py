@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from patients.eligibility import MET, MISSING, NOT_MET, CriterionSpec, evaluate, evaluate_criterion
+from patients.derivations.eligibility import MET, MISSING, NOT_MET, CriterionSpec, evaluate, evaluate_criterion
 
 BILIRUBIN = CriterionSpec("bilirubin", "inclusion", "bilirubin", "bilirubin_mg_dl", "<=", Decimal("1.95"), unit="mg/dL")
 EF = CriterionSpec("ef", "inclusion", "EF", "ejection_fraction_percent", ">", Decimal("50"), unit="%")

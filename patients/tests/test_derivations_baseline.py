@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from patients.choices import KaryotypeGroup, SalvageStatus, YesNoUnknown
-from patients.derivations import age_at, high_risk_cytogenetics, rituximab_indicated, salvage_status
+from patients.derivations.baseline import age_at, high_risk_cytogenetics, rituximab_indicated, salvage_status
 
 CRD1_THRESHOLD = Decimal("12")
 YES, NO, UNKNOWN = YesNoUnknown.YES, YesNoUnknown.NO, YesNoUnknown.UNKNOWN

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
-from dosing.calendar import (
+from dosing.derivations.calendar import (
     GIVEN,
     OVERDUE,
     PLANNED,

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from trial.choices import DoseUnit, Frequency, RegimenRole
 
-from .choices import AdministrationStatus, DoseAmountUnit
+from ..choices import AdministrationStatus, DoseAmountUnit
 
 PLANNED, OVERDUE, AS_NEEDED = "planned", "overdue", "as-needed"
 GIVEN, REDUCED, HELD, OMITTED = "given", "reduced", "held", "omitted"

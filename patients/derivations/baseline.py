@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from .choices import KaryotypeGroup, SalvageStatus, YesNoUnknown
+from ..choices import KaryotypeGroup, SalvageStatus, YesNoUnknown
 
 HIGH_RISK_KARYOTYPE_GROUPS = frozenset({KaryotypeGroup.KMT2A, KaryotypeGroup.LOW_HYPODIPLOIDY})
 # Karyotype groups that say nothing about KMT2A or ploidy (no result).

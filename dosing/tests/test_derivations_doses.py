@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from dosing.calculations import absolute_dose, bsa_m2, contiguous_runs, given_per_m2, hold_days_for, plan_course
+from dosing.derivations.doses import absolute_dose, bsa_m2, contiguous_runs, given_per_m2, hold_days_for, plan_course
 from trial.models import Drug, DrugHoldRule, RegimenItem
 
 

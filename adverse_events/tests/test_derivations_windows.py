@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from adverse_events.windows import (
+from adverse_events.derivations.windows import (
     IN_WINDOW,
     OUT_OF_WINDOW,
     RELATED_AFTER_WINDOW,

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from trial.choices import BSAFormula, DoseUnit, Frequency, Route
 
-from .choices import DoseAmountUnit
+from ..choices import DoseAmountUnit
 
 BSA_PLACES = Decimal("0.01")
 # How finely an absolute dose is written down, by unit (pharmacy rounding, not a protocol fact).

@@ -1,0 +1,1 @@
+"""Pure functions of the adverse-events app (no database): CTCAE lab grading, reporting window, SAE clock."""

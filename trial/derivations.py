@@ -1,0 +1,97 @@
+"""Pure rules of the protocol data (no database): whether a regimen item applies to a course, and
+what a course plans.
+
+Services and selectors of later apps call these with protocol rows already loaded.
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import date
+from decimal import Decimal
+
+from .choices import DoseLevel
+from .models import RegimenItem
+
+PATIENT_VALUE_MISSING = "Regimen item {item} applies only when {condition}: the patient's {field} is needed."
+PATIENT_VALUE_NOT_NUMBER = "The patient's {field} must be a number to decide regimen item {item}, got {value!r}."
+
+COMPARATORS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+}
+
+
+class PatientValueRequired(ValueError):
+    """A regimen item depends on a patient value (e.g. CD20 %) that the caller did not give."""
+
+
+class DoseLevelRequired(ValueError):
+    """A course has alternative dose levels and the patient's dose level was not given."""
+
+
+def condition_met(comparator: str, threshold: Decimal, value) -> bool:
+    """Whether ``value <comparator> threshold`` holds (booleans count as 1 and 0)."""
+    if isinstance(value, bool):
+        value = int(value)
+    return COMPARATORS[comparator](Decimal(str(value)), Decimal(threshold))
+
+
+def _number(value, field: str, item: RegimenItem):
+    if isinstance(value, bool | int | Decimal):
+        return value
+    if isinstance(value, float | str):
+        try:
+            return Decimal(str(value).strip())
+        except ArithmeticError:
+            pass
+    raise PatientValueRequired(PATIENT_VALUE_NOT_NUMBER.format(field=field, item=item.code, value=value))
+
+
+def regimen_item_applies(
+    item: RegimenItem,
+    *,
+    course_number: int,
+    type_ordinal: int,
+    patient_values: dict,
+    course_start_date: date,
+    dose_level: str | None,
+) -> bool:
+    """Whether ``item`` is part of a course: course-number and type-ordinal bounds, dose level,
+    amendment effective date, then the patient condition (asked for only when the rest applies).
+
+    ``dose_level`` None means "any": the caller resolves alternative levels (see
+    :func:`regimen_items_for_course`).
+    """
+    if item.course_number_min is not None and course_number < item.course_number_min:
+        return False
+    if item.course_number_max is not None and course_number > item.course_number_max:
+        return False
+    if item.type_ordinal_min is not None and type_ordinal < item.type_ordinal_min:
+        return False
+    if item.type_ordinal_max is not None and type_ordinal > item.type_ordinal_max:
+        return False
+    if dose_level is not None and item.dose_level not in (DoseLevel.STANDARD, dose_level):
+        return False
+    if item.introduced_by_id is not None and course_start_date < item.introduced_by.effective_date:
+        return False
+    if item.condition_field:
+        field = item.condition_field
+        if patient_values.get(field) is None:
+            condition = f"{field} {item.condition_comparator} {item.condition_threshold.normalize():f}"
+            raise PatientValueRequired(PATIENT_VALUE_MISSING.format(item=item.code, condition=condition, field=field))
+        value = _number(patient_values[field], field, item)
+        if not condition_met(item.condition_comparator, item.condition_threshold, value):
+            return False
+    return True
+
+
+def planned_amount(item: RegimenItem) -> Decimal:
+    """Amount planned in one course by ``item``, in its dose unit (per m² for BSA-scaled doses;
+    µg for µg/day infusions). Zero for items given only as indicated."""
+    if item.dose_amount is None:
+        return Decimal(0)
+    return item.dose_amount * item.doses_in_course
