@@ -28,6 +28,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
+def protocol_reloaded(transactional_db):
+    """Transactional tests empty the tables after each test: load the protocol and CTCAE data again first."""
+    call_command("load_protocol", verbosity=0)
+    call_command("load_ctcae", verbosity=0)
+
+
+@pytest.fixture
 def trial(db):
     return Trial.objects.get(nct_id="NCT01371630")
 
