@@ -31,8 +31,9 @@ cohort: venv  ## The reference cohort (110 synthetic patients matching the paper
 	$(BIN)/python manage.py load_ctcae
 	$(BIN)/python manage.py reference_cohort
 
-test: venv  ## The whole suite (SQLite by default; PostgreSQL when DATABASE_URL points there)
-	$(BIN)/python -m pytest
+TEST_WORKERS ?= 2
+test: venv  ## The whole suite in $(TEST_WORKERS) processes (SQLite by default; PostgreSQL when DATABASE_URL points there)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-browser: venv
 	bash scripts/ensure-chromium.sh

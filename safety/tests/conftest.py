@@ -1,18 +1,11 @@
 """Fixtures of the safety tests: a treated patient and a helper to record a given dose."""
 
-from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from dosing.services import course_start, dose_record
-
-START = date(2024, 1, 3)
-
-
-def at(day, hour=10):
-    return timezone.make_aware(datetime(day.year, day.month, day.day, hour))
+from safety.tests.helpers import START, at
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from core.audit.trail import record_history
 from safety.models import Flag
 from safety.rules import all_rules
 from safety.services import NOT_ALLOWED, REASON_NEEDED, patient_evaluate
-from safety.tests.test_views import marrow_before_consent, sae_overdue, sos_window
+from safety.tests.helpers import marrow_before_consent, sae_overdue, sos_window
 from trial.choices import Role
 
 FLAGS = "/api/v1/flags/"

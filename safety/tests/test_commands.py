@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from responses.services import assessment_record
 from safety.models import Flag
-from safety.tests.test_views import START
+from safety.tests.helpers import START
 
 
 def marrow(nurse, patient):

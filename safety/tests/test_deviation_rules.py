@@ -6,13 +6,12 @@ and reads the Flag rows. Courses use height 144 cm and weight 100 kg: a BSA of e
 so per-m² totals are exact.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from adverse_events.models import CTCAETerm
 from adverse_events.services import adverse_event_report, sae_report_submit
@@ -27,9 +26,9 @@ from responses.services import assessment_record
 from safety.choices import ACTIVE_STATUSES
 from safety.models import Flag
 from safety.services import findings_for, patient_evaluate
+from safety.tests.helpers import START, at
 from trial.models import ProtocolVersion
 
-START = date(2024, 1, 3)
 REGISTERED = date(2024, 1, 2)
 HEIGHT, WEIGHT = Decimal(144), Decimal(100)  # BSA 2.00 m²
 ELIGIBLE = {
@@ -45,10 +44,6 @@ ELIGIBLE = {
     "nyha_class": 2,
     "second_active_malignancy": False,
 }
-
-
-def at(day, hour=10):
-    return timezone.make_aware(datetime(day.year, day.month, day.day, hour))
 
 
 def begin(nurse, patient, when=START, **kw):

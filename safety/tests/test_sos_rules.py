@@ -6,12 +6,11 @@ the Flag rows. Courses use height 144 cm and weight 100 kg: a BSA of exactly 2.0
 baseline weight of 100 kg, so per-m² totals and weight gains are exact.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from adverse_events.models import CTCAETerm
 from adverse_events.services import adverse_event_report, clinical_observation_record, lab_result_record
@@ -21,17 +20,13 @@ from patients.services.outcomes import transplant_record, transplant_update
 from safety.models import Flag
 from safety.rules.sos import BILIRUBIN_LAB_TERM, SOS_FINDINGS_WINDOW_DAYS
 from safety.services import patient_evaluate
+from safety.tests.helpers import START, at
 
-START = date(2024, 1, 3)
 INO = "inotuzumab-ozogamicin"
 HEIGHT, WEIGHT = Decimal(144), Decimal(100)  # BSA 2.00 m²
 # Amended course 1: inotuzumab on day 2 (0.6 mg/m²) and day 8 (0.3 mg/m²); the last dose is on day 8.
 LAST_DOSE = START + timedelta(days=7)
 BILIRUBIN_DAY = date(2024, 2, 1)
-
-
-def at(day, hour=10):
-    return timezone.make_aware(datetime(day.year, day.month, day.day, hour))
 
 
 def begin(nurse, patient, when=START, weight=WEIGHT, **kw):

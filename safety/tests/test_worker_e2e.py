@@ -101,7 +101,7 @@ def test_a_saved_dose_that_breaks_a_rule_becomes_a_flag(worker, make_user, passw
     from patients.services.baseline import baseline_record
     from patients.services.registration import consent_record
     from safety.models import Flag
-    from safety.tests.conftest import at
+    from safety.tests.helpers import at
     from trial.choices import Role
     from trial.models import ProtocolVersion, Site, Trial
 

@@ -427,7 +427,11 @@ def test_course_sequences_match_the_protocol(loaded):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("key", "expected"), list(EXPECTED_COURSES.items()), ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    list(EXPECTED_COURSES.items()),
+    ids=["-".join(str(part) for part in key) for key in EXPECTED_COURSES],  # not the sets: their order varies
+)
 def test_each_course_drug_by_drug_and_day_by_day(loaded, key, expected):
     version_code, course_number, dose_level = key
     items = course_items(version_code, course_number, dose_level=dose_level)
