@@ -1,4 +1,12 @@
-"""Fixtures shared by every app's tests: the trial, two sites, and a user of every role at each."""
+"""Fixtures shared by every app's tests: the trial, two sites, and a user of every role at each.
+
+Test data are made through the services (``user_create``, ``patient_screen``, ``baseline_record``, ``course_start``…),
+never by saving models directly, so every test record has its audit trail. The project has no factory_boy
+factories: its model factories save rows directly, and wrapping each service in one would add a layer
+without adding a check. ``make_patient`` is the one shortcut: it writes a registered patient through the audited
+write path with the protocol version the test names, skipping consent and eligibility on purpose (tests of
+procedures before consent rely on it).
+"""
 
 import os
 from datetime import date
