@@ -14,18 +14,9 @@ from django.utils import timezone
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def dictionaries(transactional_db):
-    """Transactional tests empty the tables after each test: load the protocol and CTCAE again first."""
-    from django.core.management import call_command
-
-    call_command("load_protocol", verbosity=0)
-    call_command("load_ctcae", verbosity=0)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_nurse_finds_the_term_by_typing_sees_only_its_grades_and_reports_the_event(
-    dictionaries, page, make_patient, nurse_a, password
+    protocol_reloaded, page, make_patient, nurse_a, password
 ):
     from playwright.sync_api import expect
 

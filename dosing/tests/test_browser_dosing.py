@@ -36,15 +36,13 @@ def _registered_patient(nurse, site):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_nurse_records_a_reduced_dose_from_the_worklist_and_sees_it_on_the_calendar(page, make_user, password):
-    from django.core.management import call_command
-
+def test_nurse_records_a_reduced_dose_from_the_worklist_and_sees_it_on_the_calendar(
+    protocol_reloaded, page, make_user, site_a, password
+):
     from dosing.services import course_start
     from trial.choices import Role
-    from trial.models import Site, Trial
 
-    call_command("load_protocol", verbosity=0)
-    site = Site.objects.create(trial=Trial.objects.get(nct_id="NCT01371630"), code="SA", name="Site A hospital")
+    site = site_a
     nurse = make_user(Role.RESEARCH_NURSE, site)
     patient = _registered_patient(nurse, site)
     course = course_start(

@@ -14,17 +14,9 @@ from django.utils import timezone
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def protocol(transactional_db):
-    """Transactional tests empty the tables after each test: load the protocol data again first."""
-    from django.core.management import call_command
-
-    call_command("load_protocol", verbosity=0)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_nurse_sees_the_derived_response_change_as_she_types_then_saves(
-    protocol, page, make_patient, nurse_a, password
+    protocol_reloaded, page, make_patient, nurse_a, password
 ):
     from playwright.sync_api import expect
 

@@ -103,11 +103,12 @@ def test_a_saved_dose_that_breaks_a_rule_becomes_a_flag(worker, make_user, passw
     from safety.models import Flag
     from safety.tests.helpers import at
     from trial.choices import Role
-    from trial.models import ProtocolVersion, Site, Trial
+    from trial.models import ProtocolVersion, Trial
+    from trial.services import site_create
 
     call_command("load_protocol", verbosity=0)
     trial = Trial.objects.get(nct_id="NCT01371630")
-    site = Site.objects.create(trial=trial, code="E2E", name="Worker test site")
+    site = site_create(actor=None, trial=trial, code="E2E", name="Worker test site")
     nurse = make_user(Role.RESEARCH_NURSE, site)
     patient = audited_create(
         Patient(

@@ -11,15 +11,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.django_db(transaction=True)
-def test_nurse_corrects_a_value_with_reason_and_sees_audit_trail(page, make_user, password):
-    from django.core.management import call_command
-
+def test_nurse_corrects_a_value_with_reason_and_sees_audit_trail(protocol_reloaded, page, make_user, site_a, password):
     from trial.choices import Role
-    from trial.models import Site, Trial
 
-    call_command("load_protocol", verbosity=0)
-    trial = Trial.objects.get(nct_id="NCT01371630")
-    site = Site.objects.create(trial=trial, code="SA", name="Site A hospital")
+    site = site_a
     nurse = make_user(Role.RESEARCH_NURSE, site)
     patient = patient_screen(actor=nurse, site=site, family_name="Doe")
 
