@@ -19,6 +19,13 @@ class ReadOnlyAdmin(SimpleHistoryAdmin):
         return False
 
 
+class SiteScopedReadOnlyAdmin(ReadOnlyAdmin):
+    """Clinical records, read-only and restricted to the user's sites (they are entered through the trial's pages)."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+
 @admin.register(Signature)
 class SignatureAdmin(ReadOnlyAdmin):
     list_display = ["printed_name", "meaning", "signed_at", "status", "content_type", "object_id"]

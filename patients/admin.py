@@ -1,25 +1,18 @@
-from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+"""Django admin of the patients app: read-only, site-scoped (clinical data are entered through the trial's pages)."""
 
-from .models import Patient
+from django.contrib import admin
+
+from core.admin import SiteScopedReadOnlyAdmin
+
+from .models import Baseline, Consent, Death, EligibilityAssessment, FollowUp, OffStudy, Patient, Transplant
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
-    """Read-only in the admin: clinical data are entered and corrected through the trial's pages."""
-
+class PatientAdmin(SiteScopedReadOnlyAdmin):
     list_display = ["subject_id", "site", "sequence_number", "status", "protocol_version"]
     list_filter = ["status", "protocol_version", "site"]
     search_fields = ["subject_id"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).for_user(request.user)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+for model in (Consent, EligibilityAssessment, Baseline, Transplant, OffStudy, FollowUp, Death):
+    admin.site.register(model, SiteScopedReadOnlyAdmin)

@@ -95,3 +95,22 @@ def test_nightly_integrity_check_finds_a_write_past_the_audit_trail(patient):
     problems = audit_integrity_report([Patient])
     assert [(p.pk, p.problem) for p in problems] == [(patient.pk, "changed outside the audit trail: family_name")]
     assert audit_integrity_check.delay().get() == 1
+
+
+def test_clinical_records_in_the_admin_are_read_only_and_of_the_users_sites(client, make_user, site_a, site_b, nurse_b):
+    from django.urls import reverse
+
+    from trial.choices import Role
+
+    mine = patient_screen(actor=make_user(Role.RESEARCH_NURSE, site_a, username="nurse_mine"), site=site_a)
+    theirs = patient_screen(actor=nurse_b, site=site_b)
+    staff = make_user(Role.MONITOR, site_a, username="staff_monitor")
+    staff.is_staff = True
+    staff.save()
+    client.force_login(staff)
+    listing = client.get(reverse("admin:patients_patient_changelist"))
+    assert listing.status_code == 200
+    assert mine.subject_id in listing.content.decode() and theirs.subject_id not in listing.content.decode()
+    assert client.get(reverse("admin:patients_patient_change", args=[theirs.pk])).status_code == 302  # not found
+    page = client.get(reverse("admin:patients_patient_change", args=[mine.pk])).content.decode()
+    assert 'name="_save"' not in page  # no save button: read-only
