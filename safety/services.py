@@ -1,13 +1,19 @@
-"""Writes of the safety app: evaluate a patient's rules into flags; acknowledge, resolve, dismiss."""
+"""Writes of the safety app: evaluate a patient's rules into flags; acknowledge, resolve, dismiss; e-mail the
+investigators of a site about its new urgent flags (the in-app list reads the flags)."""
 
 import logging
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_update
 from patients.models import Patient
+from trial.choices import Role
+from trial.roles import role_group_name
 
 from .choices import ACTIVE_STATUSES, FlagStatus, Severity
 from .context import load_context
@@ -91,8 +97,6 @@ def patient_evaluate(*, patient_id: int, now=None) -> dict:
             )
             counts["resolved"] += 1
     if new_urgent:
-        from .notifications import notify_urgent
-
         transaction.on_commit(lambda ids=tuple(new_urgent): notify_urgent(ids))
     return counts
 
@@ -141,3 +145,31 @@ def flag_dismiss(*, actor, flag: Flag, reason: str) -> Flag:
         flag, actor=actor, reason=reason, status=FlagStatus.DISMISSED, resolved_at=timezone.now(), resolution=reason
     )
     return flag
+
+
+def notify_urgent(flag_ids) -> int:
+    """E-mail each new urgent flag to the investigators of its patient's site; returns the e-mails sent."""
+    sent = 0
+    User = get_user_model()
+    for flag in Flag.objects.filter(pk__in=flag_ids, notified_at__isnull=True).select_related("patient__site"):
+        recipients = list(
+            User.objects.filter(
+                is_active=True, sites=flag.patient.site, groups__name=role_group_name(Role.INVESTIGATOR)
+            )
+            .exclude(email="")
+            .values_list("email", flat=True)
+            .distinct()
+        )
+        if recipients:
+            send_mail(
+                subject=f"[NCT01371630] Urgent: {flag.title} — {flag.patient.subject_id}",
+                message=f"{flag.message}\n\nPatient {flag.patient.subject_id} at {flag.patient.site.code}.\n"
+                f"Rule {flag.rule_code}. Open the flag: {settings.SITE_URL}{flag.get_absolute_url()}",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=recipients,
+            )
+            sent += len(recipients)
+        audited_update(
+            flag, actor=None, reason=f"Investigators notified ({len(recipients)})", notified_at=timezone.now()
+        )
+    return sent
