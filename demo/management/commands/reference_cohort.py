@@ -5,7 +5,7 @@ for a real patient: screening, consent, eligibility, registration (the amendment
 the original version and #68–#110 the amended one), baseline, courses (doses planned, not recorded),
 bone-marrow evaluations, allogeneic SCT, follow-up contacts, off study and death. So the cohort is
 audited and its responses and endpoints are derived like real data; the table printed at the end is
-counted from ``responses.selectors.patient_endpoints``, not from the plan (``responses.cohort``).
+counted from ``responses.selectors.patient_endpoints``, not from the plan (``demo.cohort``).
 
 The cohort must be the trial's first registrations (its patients are #1–#110): the command refuses
 a database that already has registered patients elsewhere. Run twice, it only prints the summary.
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from adverse_events.models import CTCAETerm
 from adverse_events.services import adverse_event_report, sae_report_submit
+from demo.cohort import plan as cohort
 from dosing.services import course_start
 from patients.choices import DeathCause
 from patients.models import Patient
@@ -31,7 +32,6 @@ from patients.services.baseline import baseline_record
 from patients.services.eligibility import eligibility_assess
 from patients.services.outcomes import death_record, follow_up_record, off_study_record, transplant_record
 from patients.services.registration import consent_record, patient_register
-from responses import cohort
 from responses.selectors import patient_endpoints
 from responses.services import assessment_record
 from trial.choices import Role
@@ -41,7 +41,7 @@ from trial.services import site_create, user_create
 
 TRIAL = "NCT01371630"
 SITE_CODE, SITE_NAME = "REF", "Reference cohort (synthetic, matches the paper's Table 2)"
-PASSWORD = "demo-password-2026"  # the demo's password (patients/management/commands/demo_setup.py)
+PASSWORD = "demo-password-2026"  # the demo's password (demo/management/commands/demo_setup.py)
 USERS = (
     ("ref-nurse", Role.RESEARCH_NURSE, "Reference", "Nurse"),
     ("ref-investigator", Role.INVESTIGATOR, "Reference", "Investigator"),
