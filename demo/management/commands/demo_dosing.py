@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from demo.management.commands.demo_setup import BASELINE, DEMO_SITES, ELIGIBLE
+from demo.data import BASELINE, DEMO_SITES, ELIGIBLE
 from dosing.calculations import round_dose
 from dosing.choices import AdministrationStatus
 from dosing.models import Course, PlannedAdministration
