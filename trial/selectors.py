@@ -1,8 +1,15 @@
 """Reads of the trial app for pages and the API."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 
 from .models import CourseType, ProtocolVersion, RegimenItem, Site, Trial
+
+UNKNOWN_SITE = "Unknown site code {code!r}; the site codes are: {codes}."
+AMBIGUOUS_SITE = "Site code {code!r} is used in several trials ({trials}); name the trial."
+UNKNOWN_TRIAL = "Unknown trial {nct_id!r}; the trials are: {trials}."
+NO_TRIAL = "No trial is loaded: run `manage.py load_protocol` first."
+SEVERAL_TRIALS = "Several trials are loaded ({trials}): name one."
 
 
 def sites_for_user(user):
@@ -40,3 +47,40 @@ def protocol_overview():
         "parameters",
         "hold_rules__anchor_drug",
     ).order_by("effective_date")
+
+
+def sites_by_code(codes: list[str], *, trial: Trial | None = None) -> list[Site]:
+    """The sites with these codes (in ``trial``, or in any trial), in the order given, each once.
+
+    An unknown code, or one used in several trials when no trial is given, is a ``sites`` error.
+    """
+    sites = Site.objects.filter(trial=trial) if trial else Site.objects.all()
+    found = {}
+    for site in sites.filter(code__in=codes).select_related("trial"):
+        found.setdefault(site.code, []).append(site)
+    errors = []
+    for code in codes:
+        if code not in found:
+            known = ", ".join(sites.order_by("code").values_list("code", flat=True).distinct()) or "none yet"
+            errors.append(UNKNOWN_SITE.format(code=code, codes=known))
+        elif len(found[code]) > 1:
+            errors.append(AMBIGUOUS_SITE.format(code=code, trials=", ".join(s.trial.nct_id for s in found[code])))
+    if errors:
+        raise ValidationError({"sites": errors})
+    return [found[code][0] for code in dict.fromkeys(codes)]
+
+
+def trial_by_nct_id(nct_id: str | None = None) -> Trial:
+    """The trial with this ClinicalTrials.gov ID or, with none given, the only trial; otherwise a ``trial`` error."""
+    trials = list(Trial.objects.order_by("nct_id"))
+    names = ", ".join(t.nct_id for t in trials) or "none loaded"
+    if nct_id:
+        match = next((t for t in trials if t.nct_id == nct_id), None)
+        if match is None:
+            raise ValidationError({"trial": UNKNOWN_TRIAL.format(nct_id=nct_id, trials=names)})
+        return match
+    if not trials:
+        raise ValidationError({"trial": NO_TRIAL})
+    if len(trials) > 1:
+        raise ValidationError({"trial": SEVERAL_TRIALS.format(trials=names)})
+    return trials[0]
