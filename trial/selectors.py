@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 
 from .choices import DoseLevel
@@ -30,6 +31,13 @@ COURSE_TYPE_OF_OTHER_VERSION = "Course type {course_type} belongs to another pro
 
 class ProtocolParameterMissing(LookupError):
     """A protocol version's data file does not define a parameter that code asked for."""
+
+
+UNKNOWN_SITE = "Unknown site code {code!r}; the site codes are: {codes}."
+AMBIGUOUS_SITE = "Site code {code!r} is used in several trials ({trials}); name the trial."
+UNKNOWN_TRIAL = "Unknown trial {nct_id!r}; the trials are: {trials}."
+NO_TRIAL = "No trial is loaded: run `manage.py load_protocol` first."
+SEVERAL_TRIALS = "Several trials are loaded ({trials}): name one."
 
 
 def sites_for_user(user):
@@ -141,3 +149,40 @@ def planned_courses(version: ProtocolVersion) -> list[PlannedCourse]:
         seen[step.course_type_id] = seen.get(step.course_type_id, 0) + 1
         courses.append(PlannedCourse(step.course_number, step.course_type, seen[step.course_type_id], step.label))
     return courses
+
+
+def sites_by_code(codes: list[str], *, trial: Trial | None = None) -> list[Site]:
+    """The sites with these codes (in ``trial``, or in any trial), in the order given, each once.
+
+    An unknown code, or one used in several trials when no trial is given, is a ``sites`` error.
+    """
+    sites = Site.objects.filter(trial=trial) if trial else Site.objects.all()
+    found = {}
+    for site in sites.filter(code__in=codes).select_related("trial"):
+        found.setdefault(site.code, []).append(site)
+    errors = []
+    for code in codes:
+        if code not in found:
+            known = ", ".join(sites.order_by("code").values_list("code", flat=True).distinct()) or "none yet"
+            errors.append(UNKNOWN_SITE.format(code=code, codes=known))
+        elif len(found[code]) > 1:
+            errors.append(AMBIGUOUS_SITE.format(code=code, trials=", ".join(s.trial.nct_id for s in found[code])))
+    if errors:
+        raise ValidationError({"sites": errors})
+    return [found[code][0] for code in dict.fromkeys(codes)]
+
+
+def trial_by_nct_id(nct_id: str | None = None) -> Trial:
+    """The trial with this ClinicalTrials.gov ID or, with none given, the only trial; otherwise a ``trial`` error."""
+    trials = list(Trial.objects.order_by("nct_id"))
+    names = ", ".join(t.nct_id for t in trials) or "none loaded"
+    if nct_id:
+        match = next((t for t in trials if t.nct_id == nct_id), None)
+        if match is None:
+            raise ValidationError({"trial": UNKNOWN_TRIAL.format(nct_id=nct_id, trials=names)})
+        return match
+    if not trials:
+        raise ValidationError({"trial": NO_TRIAL})
+    if len(trials) > 1:
+        raise ValidationError({"trial": SEVERAL_TRIALS.format(trials=names)})
+    return trials[0]

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "responses",
     "adverse_events",
     "safety",
+    "demo",  # last: the top tier (demo data, reference cohort); nothing imports it
 ]
 
 MIDDLEWARE = [

@@ -53,8 +53,13 @@ def install_append_only_triggers(using="default"):
 
 
 def is_last_app(sender):
-    """True for the post_migrate signal of the last installed app, when every model's table exists."""
-    return sender.label == list(apps.get_app_configs())[-1].label
+    """True for the post_migrate signal of the last installed app, when every model's table exists.
+
+    Django sends post_migrate only to apps with a models module, so an app without models (``demo``,
+    installed last) is skipped here.
+    """
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    return sender.label == with_models[-1].label
 
 
 def after_migrate(sender, using="default", **kwargs):

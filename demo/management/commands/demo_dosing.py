@@ -15,8 +15,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from demo.data import BASELINE, DEMO_SITES, ELIGIBLE
+from dosing.choices import AdministrationStatus
+from dosing.derivations.doses import round_dose
+from dosing.models import Course, PlannedAdministration
+from dosing.services import course_start, dose_record
 from patients.choices import PatientStatus
-from patients.management.commands.demo_setup import BASELINE, DEMO_SITES, ELIGIBLE
 from patients.models import Patient
 from patients.selectors.registration import next_sequence_number, protocol_version_for
 from patients.services import patient_screen
@@ -26,11 +30,6 @@ from patients.services.registration import consent_record, patient_register
 from trial.choices import DoseLevel
 from trial.models import Site, Trial, User
 from trial.selectors import planned_courses
-
-from ...choices import AdministrationStatus
-from ...derivations.doses import round_dose
-from ...models import Course, PlannedAdministration
-from ...services import course_start, dose_record
 
 ORIGINAL_VERSION = "original"
 # The extra patient on the original version: site, sex, names, MRN, date of birth, and the 2016 dates

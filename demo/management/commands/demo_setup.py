@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from demo.data import BASELINE, DEMO_PASSWORD, DEMO_SITES, ELIGIBLE
 from patients.models import Patient
 from patients.services import patient_screen
 from patients.services.baseline import baseline_record
@@ -18,41 +19,6 @@ from patients.services.registration import consent_record, patient_register, pat
 from trial.choices import Role
 from trial.models import Site, Trial, User
 from trial.services import site_create, user_create
-
-DEMO_PASSWORD = "demo-password-2026"
-DEMO_SITES = [("MDA", "MD Anderson Cancer Center (demo)"), ("NRH", "Northside Regional Hospital (demo)")]
-
-ELIGIBLE = {
-    "diagnosis": "pre_b_all",
-    "disease_status": "relapsed",
-    "ph_status": "negative",
-    "cd22_status": "positive",
-    "ecog": 1,
-    "ejection_fraction_percent": Decimal("58"),
-    "bilirubin_mg_dl": Decimal("0.7"),
-    "creatinine_mg_dl": Decimal("0.9"),
-    "uncontrolled_infection": False,
-    "nyha_class": 1,
-    "second_active_malignancy": False,
-}
-BASELINE = {
-    "ecog": 1,
-    "wbc_1e9_per_l": Decimal("3.4"),
-    "peripheral_blast_percent": Decimal("12"),
-    "marrow_blast_percent": Decimal("64"),
-    "karyotype_group": "diploid",
-    "kmt2a_rearranged": "no",
-    "low_hypodiploidy_near_triploidy": "no",
-    "cd19_percent": Decimal("98"),
-    "cd20_percent": Decimal("35"),
-    "cd22_percent": Decimal("91"),
-    "prior_allogeneic_sct": False,
-    "primary_refractory": False,
-    "first_remission_duration_months": Decimal("9.5"),
-    "prior_salvage_lines": 0,
-    "cns_disease_at_start": False,
-    "prior_frontline_regimen": "hyper_cvad",
-}
 
 # (site, sex, given, family, MRN, DOB, what happens)
 DEMO_PATIENTS = [

@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 
 from adverse_events.models import AdverseEvent
 from core.audit.integrity import audit_integrity_report
+from demo.cohort import DATA_CUT_OFF
 from patients.models import Death, EligibilityAssessment, Patient
-from responses.cohort import DATA_CUT_OFF
 from responses.models import MarrowAssessment
 from responses.selectors import patient_endpoints
 from trial.models import User
