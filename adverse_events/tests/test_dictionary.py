@@ -254,14 +254,14 @@ def test_rule_removed_from_the_file_is_deleted_with_an_audit_record(version, act
             TERMS_FILE,
             "Hepatic failure,-,-,Asterixis",
             "Hepatic failure,,-,Asterixis",
-            "ctcae_v5.0/ctcae_v5.csv: line 267 (Hepatic failure): grade_1 is empty (write '-' for a grade that is "
-            "not defined)",
+            "ctcae_v5.0/ctcae_v5.csv: line 267 (Hepatic failure): grade_1: must not be empty (write '-' for a grade "
+            "that is not defined)",
         ),
         (
             TERMS_FILE,
             "10019663,Hepatobiliary disorders,Hepatic failure,",
             "1001966,Hepatobiliary disorders,Hepatic failure,",
-            "ctcae_v5.0/ctcae_v5.csv: line 267 (Hepatic failure): meddra_code must be 8 digits, got '1001966'",
+            "ctcae_v5.0/ctcae_v5.csv: line 267 (Hepatic failure): meddra_code: must be 8 digits, got '1001966'",
         ),
         (
             LAB_FILE,
@@ -287,8 +287,7 @@ def test_rule_removed_from_the_file_is_deleted_with_an_audit_record(version, act
             LAB_FILE,
             "result < 80,<,absolute,,,80,",
             "result < 80,<,absolute,,,8O,",
-            "ctcae_v5.0/ctcae_v5_lab_grading.csv: line 3 (Anemia #2): threshold_value must be a number or empty, "
-            "got '8O'",
+            "ctcae_v5.0/ctcae_v5_lab_grading.csv: line 3 (Anemia #2): threshold_value: must be a number, got '8O'",
         ),
         (
             NOTES_FILE,

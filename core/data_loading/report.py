@@ -1,4 +1,4 @@
-"""What the reference-data loaders share: per-model counts and the report they print."""
+"""What a load did: per-model counts and the report the loaders print."""
 
 from dataclasses import dataclass, field
 
