@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 
 from .choices import DoseLevel
 from .derivations import DoseLevelRequired, regimen_item_applies
@@ -39,22 +39,12 @@ def sites_for_user(user):
 
 
 def trial_home(user):
-    """What the trial home page shows: the trial, its protocol versions and enrolment at the user's sites."""
+    """What the trial home page shows of the trial: its protocol versions and amendments.
+
+    Panels of the apps above (enrolment, from ``patients``) come from ``core.registry.home_panels``."""
     trial = Trial.objects.first()
     versions = ProtocolVersion.objects.select_related("created_by_amendment").order_by("effective_date")
-    registered = Q(patients__status="registered")
-    sites = sites_for_user(user).annotate(
-        enrolled=Count("patients", filter=registered),
-        screening=Count("patients", filter=Q(patients__status="screening")),
-    )
-    return {
-        "trial": trial,
-        "versions": versions,
-        "amendments": trial.amendments.all() if trial else [],
-        "sites": sites,
-        "enrolled_at_my_sites": sum(s.enrolled for s in sites),
-        "enrolled_total": Site.objects.aggregate(n=Count("patients", filter=registered))["n"],
-    }
+    return {"trial": trial, "versions": versions, "amendments": trial.amendments.all() if trial else []}
 
 
 def protocol_overview():

@@ -1,5 +1,5 @@
 """Reads of the patients app, always scoped to the user's sites; one module per area."""
 
-from .patient import patient_get, patient_list, phi_hidden_fields
+from .patient import enrolment, patient_get, patient_list, phi_hidden_fields
 
-__all__ = ["patient_get", "patient_list", "phi_hidden_fields"]
+__all__ = ["enrolment", "patient_get", "patient_list", "phi_hidden_fields"]
