@@ -1,9 +1,10 @@
 """The import graph and the templates keep data flowing one way (docs/architecture.md).
 
 The layers and the allowed exceptions are read from the import-linter contract in pyproject.toml, so `make test`
-and `make lint` (lint-imports) enforce the same rules. This test reads the source files themselves (``ast``) and
-the templates (``{% url %}``, ``{% include %}``, ``{% extends %}``, ``{% load %}``, ``perms.<app>``), and names
-each offending file, line and import.
+and `make lint` (lint-imports) enforce the same rules. This test reads the source files themselves (``ast``): their
+imports, the top tier's reads (through selectors), URL names and permissions in strings; and the templates
+(``{% url %}``, ``{% include %}``, ``{% extends %}``, ``{% load %}``, ``perms.<app>``). It names each offending file,
+line and import.
 """
 
 import ast
@@ -14,8 +15,9 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
-# The top tier reads the apps below it through their selectors; of a lower app it may also import the pure parts.
-PURE_OR_READS = ("selectors", "choices", "derivations", "roles")
+# The top tier reads the apps below it through their selectors and writes through their services; of a lower app
+# it may also import the pure parts (choices, derivations, trial's role matrix).
+PURE_OR_READS = ("selectors", "services", "choices", "derivations", "roles")
 # Modules of the top tier that may import another app's models, and why.
 MODELS_ALLOWED = {
     "models": "foreign keys to the patient",
@@ -151,8 +153,36 @@ def top_tier_reads_outside_selectors(root: Path, layers: Layers) -> list[str]:
             continue
         found.append(
             f"{imp.path.relative_to(root)}:{imp.line} {imp.statement}: {mine} reads {theirs} through "
-            f"{theirs}.selectors (or imports its {', '.join(p for p in PURE_OR_READS if p != 'selectors')})"
+            f"{theirs}.selectors (and may import its {', '.join(p for p in PURE_OR_READS if p != 'selectors')})"
         )
+    return found
+
+
+# --- Names in strings: URL names ("app:name") and permissions ("app.codename") -----------------------------
+
+APP_STRING = re.compile(r"(\w+)[:.][\w-]+")
+# Modules that may name a higher app in a string, and why.
+STRINGS_ALLOWED = {
+    "trial.roles": "the role matrix: which role holds which permission of every app, kept in one place to review",
+}
+
+
+def string_references(root: Path, layers: Layers) -> list[str]:
+    """Whole string constants outside tests and migrations that are a higher app's URL name or permission."""
+    found = []
+    for app in sorted(layers.rank):
+        for path in sorted((root / app).rglob("*.py")) if (root / app / "__init__.py").exists() else []:
+            module = _module_name(path, root)
+            if {"tests", "migrations"} & set(module.split(".")) or module in STRINGS_ALLOWED:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    match = APP_STRING.fullmatch(node.value)
+                    if match and not layers.allows(app, match.group(1)):
+                        found.append(
+                            f"{path.relative_to(root)}:{node.lineno} names {match.group(1)} ({node.value!r}): "
+                            f"{layers.may_import(app)}"
+                        )
     return found
 
 
@@ -238,6 +268,11 @@ def test_top_tier_reads_the_other_apps_through_their_selectors():
     assert not found, "Reads past the selectors:\n" + "\n".join(found)
 
 
+def test_no_app_names_a_higher_app_url_or_permission_in_its_code():
+    found = string_references(BASE_DIR, read_layers())
+    assert not found, "URL names or permissions of a higher app:\n" + "\n".join(found)
+
+
 def test_templates_of_a_lower_app_name_no_higher_app():
     found = template_references(BASE_DIR, read_layers())
     assert not found, "Templates naming a higher app:\n" + "\n".join(found)
@@ -259,6 +294,7 @@ def test_the_checks_name_the_file_and_the_import(tmp_path):
         "mid_a/models.py": "import low.models\nimport demo\n",
         "mid_b/__init__.py": "",
         "mid_b/selectors.py": "from mid_a import selectors\n",
+        "mid_b/views.py": 'URL = "top:list"\nPERMISSION = "mid_b.view_x"\nTEXT = "see top:list"\n',
         "mid_b/templatetags/__init__.py": "",
         "mid_b/templatetags/mid_b_ui.py": "",
         "top/__init__.py": "",
@@ -278,8 +314,9 @@ def test_the_checks_name_the_file_and_the_import(tmp_path):
     ]
     assert top_tier_reads_outside_selectors(tmp_path, layers) == [
         "top/services.py:1 from mid_a.models import Thing: top reads mid_a through mid_a.selectors "
-        "(or imports its choices, derivations, roles)"
+        "(and may import its services, choices, derivations, roles)"
     ]
+    assert string_references(tmp_path, layers) == ["mid_b/views.py:1 names top ('top:list'): mid_b may import only low"]
     found = template_references(tmp_path, layers)
     assert [line.split(" (")[0] for line in found] == [
         "templates/low/page.html:1 names mid_b",
