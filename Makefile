@@ -39,9 +39,10 @@ test-browser: venv
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -m browser
 
-lint: venv  ## ruff, migrations up to date, deploy checks of the production settings
+lint: venv  ## ruff, the import graph (lower apps never import higher ones), migrations up to date, deploy checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	DATABASE_URL= $(BIN)/python manage.py makemigrations --check --dry-run
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	bash scripts/check-compose.sh

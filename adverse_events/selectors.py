@@ -27,7 +27,7 @@ from .derivations.grading import (
     grade_lab,
 )
 from .derivations.windows import SAEClock, WindowVerdict, classify_window, sae_clock
-from .models import AdverseEvent, AEAttribution, CTCAETerm, CTCAEVersion, LabGradingRule
+from .models import AdverseEvent, AEAttribution, ClinicalObservation, CTCAETerm, CTCAEVersion, LabGradingRule, LabResult
 
 HAEMATOLOGIC_SOC = "Blood and lymphatic system disorders"
 # Investigations terms that are blood counts: Table 3 counts non-haematologic toxicity only.
@@ -241,8 +241,6 @@ def ae_rows(aes, *, now=None) -> list[AERow]:
 
 def lab_results_for(user):
     """Lab values of the user's sites, with their patient and the AE a confirmed proposal became."""
-    from .models import LabResult
-
     return (
         LabResult.objects.for_user(user)
         .select_related("patient__site", "recorded_by")
@@ -351,3 +349,21 @@ def grade_result(lab_result_or_values, *, version=None) -> int | None:
         baseline = item.baseline_value
     rules = rules_for(lab_term, unit_system, unit, version=version)
     return grade_lab(rules, value=value, uln=uln, lln=lln, baseline=baseline)
+
+
+# --- By patient id, for work that runs without a user (rule evaluations, sweeps); pages use the scoped reads ---
+
+
+def adverse_events_of(patient_id: int) -> list[AdverseEvent]:
+    """The patient's adverse events by onset, with their CTCAE term (one query)."""
+    return list(AdverseEvent.objects.filter(patient_id=patient_id).select_related("term").order_by("onset_date"))
+
+
+def lab_results_of(patient_id: int) -> list[LabResult]:
+    """The patient's lab results by collection date (one query)."""
+    return list(LabResult.objects.filter(patient_id=patient_id).order_by("collected_on"))
+
+
+def clinical_observations_of(patient_id: int) -> list[ClinicalObservation]:
+    """The patient's clinical observations (weight, hepatomegaly, ascites) by date (one query)."""
+    return list(ClinicalObservation.objects.filter(patient_id=patient_id).order_by("observed_on"))

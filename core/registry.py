@@ -1,4 +1,4 @@
-"""Registries the apps fill in ``AppConfig.ready``: record types, navigation, patient-page panels.
+"""Registries the apps fill in ``AppConfig.ready``: record types, navigation, panels of the patient and home pages.
 
 Record types: which can be signed and have their audit trail shown, and how to fetch one for a user.
 
@@ -69,25 +69,48 @@ def nav_entries() -> list[NavEntry]:
     return sorted(_nav.values(), key=lambda e: (e.order, e.label))
 
 
-# --- Panels of the patient's page ---------------------------------------------------------------------
-# The patient's page (in ``patients``) shows what the apps above it know of the patient: each app
-# registers a panel in AppConfig.ready, so ``patients`` names none of them.
+# --- Panels of pages owned by a lower app ------------------------------------------------------------
+# Some pages show what apps above their owner know: the patient's page (in ``patients``) shows courses,
+# responses, AEs and flags; the home page (in ``trial``) shows enrolment. Each app registers its panel in
+# AppConfig.ready, so the page's owner names none of them.
 
 
 @dataclass(frozen=True)
-class PatientPanel:
+class Panel:
     name: str
     template: str
-    context: Callable  # (template context, patient) -> dict; {"show": False} hides the panel
+    context: Callable  # (template context, *the page's objects) -> dict; {"show": False} hides the panel
     order: int
 
 
-_patient_panels: dict[str, PatientPanel] = {}
+PATIENT_PAGE = "patient"  # context(template context, patient)
+HOME_PAGE = "home"  # context(template context)
+
+_panels: dict[str, dict[str, Panel]] = {PATIENT_PAGE: {}, HOME_PAGE: {}}
+
+
+def register_panel(page: str, name: str, *, template: str, context, order: int):
+    """Add a panel to ``page`` (``PATIENT_PAGE`` or ``HOME_PAGE``), rendered from ``template`` with ``context``."""
+    if page not in _panels:
+        raise ValueError(f"No page {page!r} takes panels; pages: {', '.join(sorted(_panels))}.")
+    _panels[page][name] = Panel(name, template, context, order)
+
+
+def panels(page: str) -> list[Panel]:
+    return sorted(_panels[page].values(), key=lambda p: (p.order, p.name))
 
 
 def register_patient_panel(name: str, *, template: str, context, order: int):
-    _patient_panels[name] = PatientPanel(name, template, context, order)
+    register_panel(PATIENT_PAGE, name, template=template, context=context, order=order)
 
 
-def patient_panels() -> list[PatientPanel]:
-    return sorted(_patient_panels.values(), key=lambda p: (p.order, p.name))
+def patient_panels() -> list[Panel]:
+    return panels(PATIENT_PAGE)
+
+
+def register_home_panel(name: str, *, template: str, context, order: int):
+    register_panel(HOME_PAGE, name, template=template, context=context, order=order)
+
+
+def home_panels() -> list[Panel]:
+    return panels(HOME_PAGE)

@@ -1,4 +1,5 @@
-"""Reads of the dosing app, always scoped to the user's sites."""
+"""Reads of the dosing app, scoped to the user's sites; the ``*_of(patient_id)`` reads are for work that runs
+without a user (rule evaluations, sweeps), whose results reach a user only through scoped reads."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -199,4 +200,26 @@ def courses_with_progress(user, *, patient):
             & Q(administrations__planned_date__lt=today)
             & (Q(administrations__planned_dose__isnull=False) | Q(administrations__last_day__isnull=True)),
         ),
+    )
+
+
+# --- By patient id, for work that runs without a user ---------------------------------------------------
+
+
+def courses_of(patient_id: int) -> list[Course]:
+    """The patient's courses in order, with their course type and its protocol version (one query)."""
+    return list(
+        Course.objects.filter(patient_id=patient_id)
+        .select_related("course_type__protocol_version")
+        .order_by("course_number")
+    )
+
+
+def administrations_of(patient_id: int) -> list[PlannedAdministration]:
+    """Every planned administration of the patient's courses, in planned order, with drug, regimen item and
+    course type (one query)."""
+    return list(
+        PlannedAdministration.objects.filter(course__patient_id=patient_id)
+        .select_related("drug", "regimen_item", "course__course_type")
+        .order_by("planned_date", "day", "dose_number", "id")
     )

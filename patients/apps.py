@@ -36,3 +36,9 @@ class PatientsConfig(AppConfig):
         registry.register(Death, outcomes.death_get)
 
         registry.register_nav("Patients", "patients:list", "patients.view_patient", order=10)
+
+        from .views.patient import home_enrolment_panel
+
+        registry.register_home_panel(
+            "enrolment", template="patients/_home_enrolment_panel.html", context=home_enrolment_panel, order=10
+        )

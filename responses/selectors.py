@@ -378,3 +378,9 @@ def patient_timeline(user, patient: Patient, outcome: PatientOutcome | None = No
         add(death.death_date, "death", "Death", death.get_cause_display() + early, death.pk)
     events.sort(key=lambda e: (e.on, TIMELINE_ORDER[e.kind]))
     return events
+
+
+def marrow_assessments_of(patient_id: int) -> list[MarrowAssessment]:
+    """The patient's marrow assessments by date, whatever the site, for work that runs without a user (rule
+    evaluations, sweeps); pages use :func:`assessments_for` (one query)."""
+    return list(MarrowAssessment.objects.filter(patient_id=patient_id).order_by("assessed_on"))

@@ -4,16 +4,15 @@ investigators of a site about its new urgent flags (the in-app list reads the fl
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_update
-from patients.models import Patient
+from patients.selectors import patient_lock
 from trial.choices import Role
-from trial.roles import role_group_name
+from trial.selectors import site_member_emails
 
 from .choices import ACTIVE_STATUSES, FlagStatus, Severity
 from .context import load_context
@@ -55,7 +54,7 @@ def patient_evaluate(*, patient_id: int, now=None) -> dict:
     deduplication key), new conditions raised, changed evidence updated, conditions gone resolved with the
     time and why. Safe to run twice or concurrently (the patient row is locked, the key is unique)."""
     now = now or timezone.now()
-    Patient.objects.select_for_update().filter(pk=patient_id).exists()
+    patient_lock(patient_id)
     _ctx, findings = findings_for(patient_id, now=now)
     existing = {f.dedup_key: f for f in Flag.objects.filter(patient_id=patient_id)}
     seen = set()
@@ -150,16 +149,8 @@ def flag_dismiss(*, actor, flag: Flag, reason: str) -> Flag:
 def notify_urgent(flag_ids) -> int:
     """E-mail each new urgent flag to the investigators of its patient's site; returns the e-mails sent."""
     sent = 0
-    User = get_user_model()
     for flag in Flag.objects.filter(pk__in=flag_ids, notified_at__isnull=True).select_related("patient__site"):
-        recipients = list(
-            User.objects.filter(
-                is_active=True, sites=flag.patient.site, groups__name=role_group_name(Role.INVESTIGATOR)
-            )
-            .exclude(email="")
-            .values_list("email", flat=True)
-            .distinct()
-        )
+        recipients = site_member_emails(flag.patient.site, Role.INVESTIGATOR)
         if recipients:
             send_mail(
                 subject=f"[NCT01371630] Urgent: {flag.title} — {flag.patient.subject_id}",

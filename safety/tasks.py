@@ -9,8 +9,8 @@ import logging
 from celery import shared_task
 from django.db import connection, transaction
 
-from patients.choices import PatientStatus
 from patients.models import Patient
+from patients.selectors import active_patient_ids
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +72,6 @@ def evaluate_patient(patient_id: int) -> dict:
     from .services import patient_evaluate
 
     return patient_evaluate(patient_id=patient_id)
-
-
-def active_patient_ids():
-    return list(
-        Patient.objects.filter(status__in=(PatientStatus.REGISTERED, PatientStatus.OFF_STUDY))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
 
 
 @shared_task(name="safety.tasks.nightly_sweep", acks_late=True)

@@ -11,11 +11,22 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 
-from .choices import DoseLevel
+from .choices import DoseLevel, Role
 from .derivations import DoseLevelRequired, regimen_item_applies
-from .models import CourseSequenceStep, CourseType, ProtocolParameter, ProtocolVersion, RegimenItem, Site, Trial
+from .models import (
+    CourseSequenceStep,
+    CourseType,
+    DrugHoldRule,
+    ProtocolParameter,
+    ProtocolVersion,
+    RegimenItem,
+    Site,
+    Trial,
+    User,
+)
+from .roles import role_group_name
 
 PARAMETER_MISSING = (
     "Protocol version {version} has no parameter {key!r}: add it to the version's data file "
@@ -47,22 +58,12 @@ def sites_for_user(user):
 
 
 def trial_home(user):
-    """What the trial home page shows: the trial, its protocol versions and enrolment at the user's sites."""
+    """What the trial home page shows of the trial: its protocol versions and amendments.
+
+    Panels of the apps above (enrolment, from ``patients``) come from ``core.registry.home_panels``."""
     trial = Trial.objects.first()
     versions = ProtocolVersion.objects.select_related("created_by_amendment").order_by("effective_date")
-    registered = Q(patients__status="registered")
-    sites = sites_for_user(user).annotate(
-        enrolled=Count("patients", filter=registered),
-        screening=Count("patients", filter=Q(patients__status="screening")),
-    )
-    return {
-        "trial": trial,
-        "versions": versions,
-        "amendments": trial.amendments.all() if trial else [],
-        "sites": sites,
-        "enrolled_at_my_sites": sum(s.enrolled for s in sites),
-        "enrolled_total": Site.objects.aggregate(n=Count("patients", filter=registered))["n"],
-    }
+    return {"trial": trial, "versions": versions, "amendments": trial.amendments.all() if trial else []}
 
 
 def protocol_overview():
@@ -75,6 +76,40 @@ def protocol_overview():
         "parameters",
         "hold_rules__anchor_drug",
     ).order_by("effective_date")
+
+
+def site_member_emails(site: Site, role: Role) -> list[str]:
+    """The e-mail addresses of the active members of ``site`` who hold ``role`` (those without one left out)."""
+    return list(
+        User.objects.filter(is_active=True, sites=site, groups__name=role_group_name(role))
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+# --- The protocol as loaded from its data files --------------------------------------------------------
+
+
+def version_parameters(version_id: int) -> dict[str, Decimal]:
+    """Every parameter of a protocol version by key (one query)."""
+    return dict(ProtocolParameter.objects.filter(protocol_version_id=version_id).values_list("key", "value"))
+
+
+def version_hold_rules(version_id: int) -> list[DrugHoldRule]:
+    """A protocol version's drug hold rules with their anchor drug, by code (one query)."""
+    return list(
+        DrugHoldRule.objects.filter(protocol_version_id=version_id).select_related("anchor_drug").order_by("code")
+    )
+
+
+def version_regimen_items(version_id: int) -> list[RegimenItem]:
+    """A protocol version's regimen items with their drug, course type and amendment (one query)."""
+    return list(
+        RegimenItem.objects.filter(protocol_version_id=version_id)
+        .select_related("drug", "course_type", "introduced_by")
+        .order_by("course_type_id", "code")
+    )
 
 
 def parameter_value(version: ProtocolVersion, key: str) -> Decimal:

@@ -1,4 +1,5 @@
-"""Template helpers of the layout: accessible Bootstrap forms, compact day lists, the patient-page panels."""
+"""Template helpers of the layout: accessible Bootstrap forms, compact day lists, the panels of the patient and
+home pages."""
 
 from django import template
 from django.template.loader import render_to_string
@@ -55,12 +56,22 @@ def compact_days(days):
 register.filter("compact_days", compact_days)
 
 
-@register.simple_tag(takes_context=True)
-def patient_panels(context, patient):
-    """Every panel the apps registered for the patient's page, in their order (hidden ones left out)."""
+def _render_panels(panels, context, *objects):
     html = []
-    for panel in registry.patient_panels():
-        panel_context = panel.context(context, patient)
+    for panel in panels:
+        panel_context = panel.context(context, *objects)
         if panel_context.get("show", True):
             html.append(render_to_string(panel.template, panel_context, request=context.get("request")))
     return mark_safe("".join(html))  # noqa: S308 - rendered by our own templates, autoescaped there
+
+
+@register.simple_tag(takes_context=True)
+def patient_panels(context, patient):
+    """Every panel the apps registered for the patient's page, in their order (hidden ones left out)."""
+    return _render_panels(registry.patient_panels(), context, patient)
+
+
+@register.simple_tag(takes_context=True)
+def home_panels(context):
+    """Every panel the apps registered for the home page, in their order (hidden ones left out)."""
+    return _render_panels(registry.home_panels(), context)

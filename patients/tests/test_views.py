@@ -36,3 +36,17 @@ def test_edit_form_shows_the_saved_date_of_birth(client, nurse_a, site_a):
     client.force_login(nurse_a)
     page = client.get(reverse("patients:edit", args=[patient.pk])).content.decode()
     assert 'value="1961-04-02"' in page
+
+
+def test_home_page_shows_enrolment_per_site_of_the_user(client, make_user, nurse_a, site_a, site_b, make_patient):
+    """The enrolment panel (patients' panel on trial's home page): registered and in screening at each of the user's
+    sites, their sum, and the trial's total; another site's patients count only in the total."""
+    patient_screen(actor=nurse_a, site=site_a)
+    make_patient(), make_patient()
+    make_patient(site=site_b, nurse=make_user("research_nurse", site_b))
+    client.force_login(nurse_a)
+    page = client.get(reverse("trial:home")).content.decode()
+    assert 'data-testid="enrolled-my-sites">2<' in page
+    assert "3 in the whole trial" in page
+    assert "<td>SA — Site A hospital</td><td>2</td><td>1</td>" in page
+    assert "Site B hospital" not in page

@@ -21,6 +21,11 @@ from ..selectors.eligibility import eligibility_summary, latest_assessment
 PATIENTS_PER_PAGE = 50
 
 
+def home_enrolment_panel(context):
+    """The enrolment panel of the trial's home page (registered in ``PatientsConfig.ready``)."""
+    return selectors.enrolment(context["user"])
+
+
 @login_required
 @permission_required("patients.view_patient", raise_exception=True)
 def patient_list(request):

@@ -23,6 +23,7 @@ def test_login_with_password_then_home_shows_versions_and_enrolment(client, nurs
     assert "Original protocol" in page or "original" in page.lower()
     assert "Site A hospital" in page
     assert 'data-testid="enrolled-my-sites">0<' in page
+    assert '<a class="navbar-brand" href="/">' in page  # the layout's link home (LOGIN_REDIRECT_URL)
 
 
 def test_idle_session_is_signed_out(client, nurse_a, settings):

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from patients.models import Patient
+from patients.selectors import existing_patient_ids
 from safety.services import patient_evaluate
 from safety.tasks import nightly_sweep
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         patient_ids = options["patient"] or []
-        known = set(Patient.objects.filter(pk__in=patient_ids).values_list("pk", flat=True))
+        known = existing_patient_ids(patient_ids)
         unknown = sorted(set(patient_ids) - known)
         if unknown:
             raise CommandError(f"No patient with id {', '.join(map(str, unknown))}.")
