@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.formatting import plain_number
 from core.forms import SignatureForm, add_service_errors
 from core.selectors import signatures_for
 from dosing.selectors import courses_for
@@ -360,7 +361,7 @@ def table3(request):
 
 
 def _grade_message(result) -> str:
-    text = f"{result.lab_term} {result.value.normalize():f} {result.unit}".strip()
+    text = f"{result.lab_term} {plain_number(result.value)} {result.unit}".strip()
     if result.grade is None:
         return f"{text}: not gradable with the values given (the normal range or baseline is missing)."
     if result.grade == 0:

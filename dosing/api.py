@@ -24,6 +24,7 @@ from trial.models import Drug
 
 from . import selectors, services
 from .choices import RECORDED_STATUSES, AdministrationStatus
+from .derivations.doses import PER_M2_DECIMALS
 from .models import Course, DoseOverride, PlannedAdministration
 
 DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
@@ -144,13 +145,19 @@ class CumulativeDoseSerializer(serializers.Serializer):
     drug = serializers.CharField(source="drug.code", help_text="Drug code, e.g. inotuzumab-ozogamicin.")
     drug_name = serializers.CharField(source="drug.name")
     total_per_m2 = serializers.DecimalField(
-        max_digits=10, decimal_places=4, help_text="Given so far, per m² (e.g. mg/m²), over all courses."
+        max_digits=10, decimal_places=PER_M2_DECIMALS, help_text="Given so far, per m² (e.g. mg/m²), over all courses."
     )
     maximum_per_m2 = serializers.DecimalField(
-        max_digits=10, decimal_places=4, allow_null=True, help_text="The protocol version's cumulative maximum."
+        max_digits=10,
+        decimal_places=PER_M2_DECIMALS,
+        allow_null=True,
+        help_text="The protocol version's cumulative maximum.",
     )
     remaining_per_m2 = serializers.DecimalField(
-        max_digits=10, decimal_places=4, allow_null=True, help_text="Maximum minus total (negative once exceeded)."
+        max_digits=10,
+        decimal_places=PER_M2_DECIMALS,
+        allow_null=True,
+        help_text="Maximum minus total (negative once exceeded).",
     )
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core.audit.writes import audited_bulk_create, audited_create, audited_update
 from core.choices import SignatureMeaning, SignatureStatus
+from core.formatting import plain_number
 from core.models import Signature
 from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
 from patients.choices import PatientStatus
@@ -20,7 +21,7 @@ from trial.models import DrugHoldRule
 from trial.selectors import parameter_value, planned_courses, regimen_items_for_course
 
 from .choices import AdministrationStatus
-from .derivations.doses import absolute_dose, bsa_m2, given_per_m2, plan_course, round_dose
+from .derivations.doses import absolute_dose, bsa_m2, given_per_m2, plan_course, round_dose, round_per_m2
 from .models import Course, DoseOverride, PlannedAdministration
 from .selectors import cumulative_per_m2
 
@@ -45,8 +46,8 @@ BEFORE_COURSE_START = "The dose cannot be given before the course started ({date
 NEGATIVE_DOSE = "The dose must be greater than 0."
 REDUCTION_NEEDS_LOWER_DOSE = "A reduction for the rest of the course needs a dose lower than planned."
 OVER_CUMULATIVE_MAXIMUM = (
-    "This dose ({dose:.4f} {unit}/m²) would take cumulative {drug} to {total:.4f} {unit}/m², above the "
-    "protocol maximum of {maximum:.4f} {unit}/m²: an investigator's signed override is needed."
+    "This dose ({dose} {unit}/m²) would take cumulative {drug} to {total} {unit}/m², above the "
+    "protocol maximum of {maximum} {unit}/m²: an investigator's signed override is needed."
 )
 OVERRIDE_NOT_NEEDED = "This dose stays within the protocol maximum; no override is needed."
 NO_CUMULATIVE_MAXIMUM = "The protocol sets no cumulative maximum for {drug}; no override is needed."
@@ -191,16 +192,11 @@ def course_start(
     return course
 
 
-def _plain(amount: Decimal) -> str:
-    """1.0900 → "1.09": an amount as a nurse writes it."""
-    return format(Decimal(amount).normalize(), "f")
-
-
 def _differences(administration, given_at, dose_given, route_given) -> list[str]:
     differences = []
     if administration.planned_dose is not None and dose_given != administration.planned_dose:
-        planned = f"{_plain(administration.planned_dose)} {administration.dose_unit}"
-        differences.append(f"dose {_plain(dose_given)} instead of {planned}")
+        planned = f"{plain_number(administration.planned_dose)} {administration.dose_unit}"
+        differences.append(f"dose {plain_number(dose_given)} instead of {planned}")
     if route_given and route_given != administration.route:
         differences.append(f"route {route_given} instead of {administration.route}")
     if given_at is not None:
@@ -241,7 +237,11 @@ def _check_cumulative(administration, dose_given):
     raise ValidationError(
         {
             "dose_given": OVER_CUMULATIVE_MAXIMUM.format(
-                dose=dose, unit=unit, drug=drug.name.lower(), total=before + dose, maximum=maximum
+                dose=round_per_m2(dose),
+                unit=unit,
+                drug=drug.name.lower(),
+                total=round_per_m2(before + dose),
+                maximum=round_per_m2(maximum),
             )
         }
     )
@@ -347,9 +347,7 @@ def _reduce_rest_of_course(actor, administration, fraction: Decimal, reason: str
             actor=actor,
             reason=f"Reduced by {percent}% for the rest of the course: {reason}",
             planned_dose=round_dose(other.planned_dose * fraction, other.dose_unit),
-            dose_per_m2=(other.dose_per_m2 * fraction).quantize(PER_M2_PLACES)
-            if other.dose_per_m2 is not None
-            else None,
+            dose_per_m2=round_per_m2(other.dose_per_m2 * fraction) if other.dose_per_m2 is not None else None,
             reduction_percent=percent,
         )
     audited_update(administration, actor=actor, reason=f"Reduced by {percent}%: {reason}", reduction_percent=percent)

@@ -33,7 +33,7 @@ from .derivations.calendar import (
     course_summary,
     dose_text,
 )
-from .derivations.doses import given_per_m2
+from .derivations.doses import given_per_m2, round_per_m2
 from .forms import CourseRecomputeForm, CourseStartForm, DoseOverrideForm, DoseRecordForm
 
 
@@ -291,12 +291,14 @@ def administration_override(request, pk):
     except InvalidOperation:
         typed = None
     if typed is not None and typed > 0 and context["tracked"] is not None:
-        per_m2 = given_per_m2(
-            dose_given=typed,
-            planned_dose=administration.planned_dose,
-            dose_per_m2=administration.dose_per_m2,
-            bsa=administration.course.bsa_m2,
-        ).quantize(Decimal("0.0001"))
+        per_m2 = round_per_m2(
+            given_per_m2(
+                dose_given=typed,
+                planned_dose=administration.planned_dose,
+                dose_per_m2=administration.dose_per_m2,
+                bsa=administration.course.bsa_m2,
+            )
+        )
         context["override_dose"] = {
             "dose": typed,
             "per_m2": per_m2,

@@ -76,15 +76,6 @@ def patient_adverse_events_panel(context, patient):
 
 
 @register.filter
-def number(value):
-    """A lab number as typed, without trailing zeros or exponent: Decimal("100.0000") → "100"; None → "—"."""
-    if value is None or value == "":
-        return "—"
-    text = format(value.normalize(), "f")
-    return text
-
-
-@register.filter
 def related_attributions(ae):
     """The AE's attributions that make it treatment-related (possible, probable, definite), from the prefetch."""
     return [a for a in ae.attributions.all() if a.attribution in RELATED_ATTRIBUTIONS]

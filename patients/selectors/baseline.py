@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404
 from trial.models import ProtocolVersion
 from trial.selectors import parameter_value
 
-from ..derivations import baseline as derivations
 from ..choices import SalvageStatus
+from ..derivations import baseline as derivations
 from ..models import Baseline, Patient
 from .registration import current_protocol_version
 
