@@ -8,14 +8,13 @@ from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_delete, audited_update
 from dosing.models import Course
-from patients.choices import PatientStatus
 from patients.models import Death, Patient
+from patients.services import check_patient_site
 
 from .choices import AEOutcome, Attribution, SAECriterion
 from .models import AdverseEvent, AEAttribution, CTCAETerm, LabGradingRule, LabResult
 from .selectors import received_study_drugs
 
-SITE_NOT_YOURS = "You are not a member of this patient's site."
 NOT_REGISTERED = "Adverse events are recorded for registered patients only."
 GRADE_NOT_DEFINED = "{term} has no grade {grade} in CTCAE; its grades are {grades}."
 VERBATIM_REQUIRED = "Describe the event: an “Other, specify” term needs the verbatim text."
@@ -51,9 +50,8 @@ AE_FIELDS = (
 
 
 def _check_patient(actor, patient: Patient):
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"patient": SITE_NOT_YOURS})
-    if patient.status not in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY):
+    check_patient_site(actor, patient)
+    if not patient.is_followed:
         raise ValidationError({"patient": NOT_REGISTERED})
 
 

@@ -22,7 +22,6 @@ from core.formatting import plain_number
 from core.forms import SignatureForm, add_service_errors
 from core.selectors import signatures_for
 from dosing.selectors import courses_for
-from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors import patient_get
 from trial.models import ProtocolVersion
@@ -46,7 +45,6 @@ SEARCH = "search_terms"  # the no-JavaScript "Search" button of the term search
 PICK = "pick_term"  # the no-JavaScript button of a search result (its value is the term's id)
 MIN_QUERY = 2
 LOG_PAGE_SIZE = 100
-RECORDABLE = (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,7 +115,7 @@ def _render_form(request, context):
 
 
 def _blocked(patient):
-    return None if patient.status in RECORDABLE else services.NOT_REGISTERED
+    return None if patient.is_followed else services.NOT_REGISTERED
 
 
 def _form_kwargs(user, patient):
@@ -284,7 +282,7 @@ def patient_aes(request, patient_pk):
             "patient": patient,
             "rows": selectors.patient_aes(request.user, patient),
             "proposals": list(_open_proposals(request.user, patient)),
-            "can_record": patient.status in RECORDABLE,
+            "can_record": patient.is_followed,
         },
     )
 
@@ -334,7 +332,7 @@ def table3(request):
     versions = list(ProtocolVersion.objects.order_by("effective_date"))
     code = request.GET.get("version", "")
     version = next((v for v in versions if v.code == code), None)
-    registered = Patient.objects.for_user(request.user).filter(status__in=RECORDABLE)
+    registered = Patient.objects.for_user(request.user).followed()
     if version is not None:
         registered = registered.filter(protocol_version=version)
     denominator = registered.count()
@@ -418,7 +416,7 @@ def patient_labs(request, patient_pk):
     return render(
         request,
         "adverse_events/patient_labs.html",
-        {"patient": patient, "results": results, "can_record": patient.status in RECORDABLE},
+        {"patient": patient, "results": results, "can_record": patient.is_followed},
     )
 
 

@@ -15,6 +15,7 @@ from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors.baseline import baseline_of
+from patients.services import check_patient_site
 from trial.choices import CoursePhase, DoseLevel
 from trial.derivations import DoseLevelRequired, PatientValueRequired
 from trial.models import DrugHoldRule
@@ -25,8 +26,6 @@ from .derivations.doses import absolute_dose, bsa_m2, given_per_m2, plan_course,
 from .models import Course, DoseOverride, PlannedAdministration
 from .selectors import cumulative_per_m2
 
-PER_M2_PLACES = Decimal("0.0001")
-SITE_NOT_YOURS = "You are not a member of this patient's site."
 NOT_REGISTERED = "Only a registered patient can start a course."
 BEFORE_REGISTRATION = "A course cannot start before the patient's registration date ({date})."
 NOT_AFTER_PREVIOUS = "Course {number} started on {date}; the next course must start after it."
@@ -52,11 +51,6 @@ OVER_CUMULATIVE_MAXIMUM = (
 OVERRIDE_NOT_NEEDED = "This dose stays within the protocol maximum; no override is needed."
 NO_CUMULATIVE_MAXIMUM = "The protocol sets no cumulative maximum for {drug}; no override is needed."
 OVERRIDE_REASON_NEEDED = "Give the clinical reason for exceeding the maximum."
-
-
-def _check_site(actor, patient: Patient):
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"patient": SITE_NOT_YOURS})
 
 
 def _patient_values(patient: Patient) -> dict:
@@ -110,7 +104,7 @@ def course_start(
     The course type follows the patient's protocol version; with a reason, maintenance may start
     early. Doses are computed from the body-surface area of this course's height and weight.
     """
-    _check_site(actor, patient)
+    check_patient_site(actor, patient)
     patient = Patient.objects.select_for_update(of=("self",)).select_related("protocol_version").get(pk=patient.pk)
     if patient.status != PatientStatus.REGISTERED or patient.protocol_version is None:
         raise ValidationError({"patient": NOT_REGISTERED})
@@ -271,7 +265,7 @@ def dose_record(
         .get(pk=administration.pk)
     )
     course = administration.course
-    _check_site(actor, course.patient)
+    check_patient_site(actor, course.patient)
     reason = (reason or "").strip()
     errors: dict[str, str] = {}
     if status not in AdministrationStatus.values or status == AdministrationStatus.PENDING:
@@ -356,7 +350,7 @@ def _reduce_rest_of_course(actor, administration, fraction: Decimal, reason: str
 @transaction.atomic
 def course_recompute_bsa(*, actor, course: Course, height_cm: Decimal, weight_kg: Decimal, reason: str) -> Course:
     """Re-plan the course's doses still to give from a new height/weight (an explicit, audited step)."""
-    _check_site(actor, course.patient)
+    check_patient_site(actor, course.patient)
     errors = {}
     for name, value in (("height_cm", height_cm), ("weight_kg", weight_kg)):
         try:
@@ -381,7 +375,7 @@ def dose_override_authorise(
 ) -> DoseOverride:
     """An investigator signs an authorisation to give a dose above the drug's cumulative maximum."""
     course = administration.course
-    _check_site(actor, course.patient)
+    check_patient_site(actor, course.patient)
     if not actor.has_perm("core.sign_records"):
         raise ValidationError({"password": NOT_ALLOWED_TO_SIGN})
     if not (reason or "").strip():

@@ -7,12 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_update
-from patients.choices import PatientStatus
 from patients.models import Patient
+from patients.services import check_patient_site
 
 from .models import MarrowAssessment
 
-SITE_NOT_YOURS = "You are not a member of this patient's site."
 NOT_REGISTERED = "Marrow evaluations are recorded for registered patients only."
 IN_FUTURE = "This date is in the future."
 BEFORE_REGISTRATION = "This date is before the patient's registration ({date})."
@@ -63,9 +62,8 @@ def assessment_record(*, actor, patient: Patient, assessed_on: date, **values) -
     unknown = set(values) - set(VALUE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"patient": SITE_NOT_YOURS})
-    if patient.status not in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY):
+    check_patient_site(actor, patient)
+    if not patient.is_followed:
         raise ValidationError({"patient": NOT_REGISTERED})
     assessment = MarrowAssessment(patient=patient, assessed_on=assessed_on, recorded_by=actor, **values)
     errors = _validate(patient, assessed_on, values)
@@ -86,8 +84,7 @@ def assessment_update(*, actor, assessment: MarrowAssessment, reason: str = "", 
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
     patient = assessment.patient
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"patient": SITE_NOT_YOURS})
+    check_patient_site(actor, patient)
     merged = {name: getattr(assessment, name) for name in VALUE_FIELDS} | changes
     errors = _validate(patient, changes.get("assessed_on", assessment.assessed_on), merged, exclude_pk=assessment.pk)
     if errors:

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from core.forms import add_service_errors
 from dosing.models import Course
 from dosing.selectors import courses_for
-from patients.choices import PatientStatus
 from patients.selectors import patient_get
 
 from . import selectors, services
@@ -72,7 +71,7 @@ def assessment_new(request, patient_pk):
         request.POST or None, courses=courses, initial={"assessed_on": timezone.localdate(), "after_course": latest}
     )
     blocked = None
-    if patient.status not in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY):
+    if not patient.is_followed:
         blocked = services.NOT_REGISTERED
     if request.method == "POST" and PREVIEW_PARAMETER not in request.POST and form.is_valid():
         try:

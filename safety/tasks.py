@@ -9,7 +9,6 @@ import logging
 from celery import shared_task
 from django.db import connection, transaction
 
-from patients.choices import PatientStatus
 from patients.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -75,11 +74,7 @@ def evaluate_patient(patient_id: int) -> dict:
 
 
 def active_patient_ids():
-    return list(
-        Patient.objects.filter(status__in=(PatientStatus.REGISTERED, PatientStatus.OFF_STUDY))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    return list(Patient.objects.followed().order_by("pk").values_list("pk", flat=True))
 
 
 @shared_task(name="safety.tasks.nightly_sweep", acks_late=True)

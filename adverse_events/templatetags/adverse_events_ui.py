@@ -2,8 +2,6 @@
 
 from django import template
 
-from patients.choices import PatientStatus
-
 from .. import selectors
 from ..choices import RELATED_ATTRIBUTIONS, LabProposalStatus
 from ..derivations.windows import (
@@ -71,7 +69,7 @@ def patient_adverse_events_panel(context, patient):
         "total": len(rows),
         "sae_open": [r for r in rows if r.sae.status in (SAE_DUE, SAE_OVERDUE)],
         "proposals": proposals,
-        "can_record": patient.status in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY),
+        "can_record": patient.is_followed,
     }
 
 

@@ -18,7 +18,7 @@ from core.services import signature_sign
 
 from ..models import EligibilityAssessment, Patient
 from ..selectors.eligibility import ASSESSMENT_VALUE_FIELDS, current_protocol_version, eligibility_summary
-from .patient import SITE_NOT_YOURS
+from .patient import check_patient_site
 
 ASSESSED_IN_FUTURE = "The assessment date cannot be in the future."
 NO_PROTOCOL_VERSION = "The trial has no protocol version in force yet, so there are no criteria to assess."
@@ -32,11 +32,6 @@ WAIVER_AUDIT_REASON = "Eligibility waiver: {reason}"
 WAIVER_WITHDRAWN_ON_COMPLETION = "Blank value completed; the signed waiver no longer applies"
 
 EDITABLE_FIELDS = ("assessed_on", *ASSESSMENT_VALUE_FIELDS)
-
-
-def _check_site(actor, patient: Patient):
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"site": SITE_NOT_YOURS})
 
 
 def _check_fields(values: dict, allowed):
@@ -76,7 +71,7 @@ def eligibility_assess(*, actor, patient: Patient, assessed_on: date, **values) 
     assessment date would get (so an assessment entered afterwards is judged by the criteria then in force).
     Values may be left empty; the checklist then shows those criteria as missing.
     """
-    _check_site(actor, patient)
+    check_patient_site(actor, patient)
     _check_fields(values, ASSESSMENT_VALUE_FIELDS)
     version = patient.protocol_version or current_protocol_version(
         patient.site.trial, on=assessed_on if isinstance(assessed_on, date) else None
@@ -99,7 +94,7 @@ def eligibility_update(
     Any signature on the assessment is voided by the change (so a waiver no longer counts), and a
     waiver's reason is cleared with it: the investigator must look at the new values again.
     """
-    _check_site(actor, assessment.patient)
+    check_patient_site(actor, assessment.patient)
     _check_fields(values, EDITABLE_FIELDS)
     errors = _future_date_errors(values.get("assessed_on"))
     if errors:
@@ -121,7 +116,7 @@ def eligibility_waive(*, actor, assessment: EligibilityAssessment, reason: str, 
     The reason is written on the assessment (audited) and the investigator signs it with the
     meaning "waiver", re-entering their password; both happen or neither.
     """
-    _check_site(actor, assessment.patient)
+    check_patient_site(actor, assessment.patient)
     if not actor.has_perm("core.sign_records"):
         raise ValidationError(WAIVER_NOT_ALLOWED)
     reason = (reason or "").strip()

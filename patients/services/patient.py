@@ -9,7 +9,14 @@ from trial.models import Site
 from ..models import Patient
 
 SITE_NOT_YOURS = "You are not a member of this site."
+PATIENT_NOT_AT_YOUR_SITES = "You are not a member of this patient's site."
 SUBJECT_ID_FORMAT = "{site_code}-{number:04d}"
+
+
+def check_patient_site(actor, patient: Patient) -> None:
+    """Refuse a write about a patient who is not at one of the actor's sites (the error names ``patient``)."""
+    if patient.site_id not in actor.site_ids():
+        raise ValidationError({"patient": PATIENT_NOT_AT_YOUR_SITES})
 
 
 def _next_subject_id(site: Site, *, skip: int = 0) -> str:
