@@ -17,13 +17,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from core.api.fields import HistoryUrlField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from dosing.models import Course
-from patients.models import Patient
+from patients.api.fields import SitePatientField
 from trial.models import ProtocolVersion
 
 from . import selectors, services
@@ -52,10 +52,6 @@ def _refuse_input(request, refused: dict):
     sent = {name: message for name, message in refused.items() if name in request.data}
     if sent:
         raise serializers.ValidationError(sent)
-
-
-def _history_url(obj, context) -> str:
-    return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=context.get("request"))
 
 
 # --- CTCAE dictionary ---
@@ -187,7 +183,7 @@ class AdverseEventSerializer(serializers.ModelSerializer):
     related = serializers.SerializerMethodField()
     attributions = AttributionSerializer(many=True, read_only=True)
     reported_by = serializers.CharField(source="reported_by.signature_name", read_only=True)
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = AdverseEvent
@@ -227,9 +223,6 @@ class AdverseEventSerializer(serializers.ModelSerializer):
     def get_related(self, obj) -> bool:
         return self._row(obj).related
 
-    def get_history_url(self, obj) -> str:
-        return _history_url(obj, self.context)
-
 
 # --- Adverse events: input ---
 
@@ -258,8 +251,8 @@ class AEDetailsSerializer(serializers.Serializer):
         required=False, allow_blank=True, help_text="The event in your words (needed for an “Other, specify” term)."
     )
     resolution_date = serializers.DateField(required=False, allow_null=True)
-    course = serializers.PrimaryKeyRelatedField(
-        queryset=Course.objects.none(),
+    course = SiteScopedPrimaryKeyField(
+        queryset=Course.objects.all(),
         required=False,
         allow_null=True,
         help_text="The course's id; default: the patient's course in which the onset falls.",
@@ -276,12 +269,6 @@ class AEDetailsSerializer(serializers.Serializer):
         required=False,
         help_text="One attribution to each study drug the patient received.",
     )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["course"].queryset = Course.objects.for_user(request.user if request else None)
-        return fields
 
     def validate_attributions(self, items):
         codes = [item["drug"] for item in items]
@@ -319,15 +306,7 @@ class AEValuesSerializer(AEDetailsSerializer):
 
 
 class AdverseEventReportSerializer(AEValuesSerializer):
-    patient = serializers.PrimaryKeyRelatedField(
-        queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
-    )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
-        return fields
+    patient = SitePatientField()
 
 
 class AdverseEventUpdateSerializer(AEValuesSerializer):
@@ -472,9 +451,7 @@ class LabResultSerializer(serializers.ModelSerializer):
 
 
 class LabResultRecordSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(
-        queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
-    )
+    patient = SitePatientField()
     lab_term = serializers.CharField(help_text="A gradable lab test (see /api/v1/lab-tests/).")
     unit_system = serializers.ChoiceField(choices=UnitSystem.choices, required=False)
     unit = serializers.CharField(required=False, allow_blank=True, help_text="E.g. umol/L, 10^9/L.")
@@ -485,12 +462,6 @@ class LabResultRecordSerializer(serializers.Serializer):
     baseline_value = serializers.DecimalField(
         **DECIMAL_INPUT, required=False, allow_null=True, help_text="The patient's baseline value of the test."
     )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
-        return fields
 
 
 class LabProposalConfirmSerializer(AEDetailsSerializer):

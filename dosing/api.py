@@ -14,10 +14,11 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from core.api.fields import HistoryUrlField, SignaturesUrlField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions, RoleModelPermissions
 from core.services import NOT_ALLOWED_TO_SIGN
-from patients.models import Patient
+from patients.api.fields import SitePatientField
 from patients.selectors import patient_get
 from trial.choices import DoseLevel, Route
 from trial.models import Drug
@@ -30,10 +31,6 @@ from .models import Course, DoseOverride, PlannedAdministration
 DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
 
 
-def _history_url(obj, context) -> str:
-    return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=context.get("request"))
-
-
 # --- Output ---
 
 
@@ -44,7 +41,7 @@ class AdministrationInCourseSerializer(serializers.ModelSerializer):
     drug_name = serializers.CharField(source="drug.name", read_only=True)
     recorded_by = serializers.CharField(source="recorded_by.signature_name", read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="administration-detail")
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = PlannedAdministration
@@ -60,9 +57,6 @@ class AdministrationInCourseSerializer(serializers.ModelSerializer):
             "planned_dose": {"help_text": "Absolute amount to give, in dose_unit (per-m² doses × the course's BSA)."},
             "dose_given": {"help_text": "Amount given, in dose_unit."},
         }
-
-    def get_history_url(self, obj) -> str:
-        return _history_url(obj, self.context)
 
 
 class AdministrationSerializer(AdministrationInCourseSerializer):
@@ -91,7 +85,7 @@ class CourseSerializer(serializers.ModelSerializer):
     started_by = serializers.CharField(source="started_by.signature_name", read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="course-detail")
     administrations_url = serializers.SerializerMethodField()
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = Course
@@ -106,9 +100,6 @@ class CourseSerializer(serializers.ModelSerializer):
     def get_administrations_url(self, obj) -> str:
         url = reverse("administration-list", request=self.context.get("request"))
         return f"{url}?course={obj.pk}"
-
-    def get_history_url(self, obj) -> str:
-        return _history_url(obj, self.context)
 
 
 class CourseDetailSerializer(CourseSerializer):
@@ -125,7 +116,7 @@ class DoseOverrideSerializer(serializers.ModelSerializer):
     """An investigator's signed authorisation to go past a drug's cumulative maximum (per m²)."""
 
     authorised_by = serializers.CharField(source="authorised_by.signature_name", read_only=True)
-    signatures_url = serializers.SerializerMethodField()
+    signatures_url = SignaturesUrlField()
 
     class Meta:
         model = DoseOverride
@@ -134,11 +125,6 @@ class DoseOverrideSerializer(serializers.ModelSerializer):
             "authorised_by", "signatures_url", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
-
-    def get_signatures_url(self, obj) -> str:
-        return reverse(
-            "api-record-signatures", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request")
-        )
 
 
 class CumulativeDoseSerializer(serializers.Serializer):
@@ -172,9 +158,7 @@ class PatientCumulativeDosesSerializer(serializers.Serializer):
 
 
 class CourseStartSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(
-        queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
-    )
+    patient = SitePatientField()
     start_date = serializers.DateField(help_text="Course day 1.")
     height_cm = serializers.DecimalField(**DECIMAL_INPUT, help_text="Height (cm) for this course's BSA.")
     weight_kg = serializers.DecimalField(**DECIMAL_INPUT, help_text="Weight (kg) for this course's BSA.")
@@ -191,12 +175,6 @@ class CourseStartSerializer(serializers.Serializer):
         default="",
         help_text="Given only to start maintenance before the planned consolidation courses: why.",
     )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
-        return fields
 
 
 class CourseRecomputeSerializer(serializers.Serializer):

@@ -13,12 +13,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from core.api.fields import HistoryUrlField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
 from dosing.models import Course
-from patients.choices import PatientStatus
+from patients.api.fields import SitePatientField
 from patients.models import Patient
 from patients.selectors import patient_get
 from trial.choices import ResponseCategory
@@ -101,7 +101,7 @@ class MarrowAssessmentSerializer(serializers.ModelSerializer):
     recorded_by = serializers.CharField(source="recorded_by.signature_name", read_only=True)
     response = serializers.SerializerMethodField()
     relapse = serializers.SerializerMethodField()
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = MarrowAssessment
@@ -127,9 +127,6 @@ class MarrowAssessmentSerializer(serializers.ModelSerializer):
     def get_relapse(self, obj) -> bool:
         outcome = self._outcome(obj)
         return bool(outcome and outcome.relapse)
-
-    def get_history_url(self, obj) -> str:
-        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
 
 
 class ResponseHistoryEntrySerializer(serializers.Serializer):
@@ -206,23 +203,12 @@ class PatientEndpointsDetailSerializer(PatientEndpointsSerializer):
 # --- Input ---
 
 
-class _ScopedInputSerializer(serializers.Serializer):
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        user = request.user if request else None
-        if "patient" in fields:
-            fields["patient"].queryset = Patient.objects.for_user(user)
-        fields["after_course"].queryset = Course.objects.for_user(user)
-        return fields
-
-
 def _values(required: bool) -> dict:
     optional = {"required": False}
     number = {**DECIMAL_INPUT, "required": required}
     return {
-        "after_course": serializers.PrimaryKeyRelatedField(
-            queryset=Course.objects.none(), allow_null=True, **optional, help_text="The course it follows (id)."
+        "after_course": SiteScopedPrimaryKeyField(
+            queryset=Course.objects.all(), allow_null=True, **optional, help_text="The course it follows (id)."
         ),
         "marrow_blast_percent": serializers.DecimalField(**number, help_text="Bone-marrow blasts (%)."),
         "blasts_due_to_recovery": serializers.BooleanField(
@@ -247,11 +233,9 @@ def _values(required: bool) -> dict:
 
 AssessmentRecordSerializer = type(
     "AssessmentRecordSerializer",
-    (_ScopedInputSerializer,),
+    (serializers.Serializer,),
     {
-        "patient": serializers.PrimaryKeyRelatedField(
-            queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
-        ),
+        "patient": SitePatientField(),
         "assessed_on": serializers.DateField(help_text="Date of the marrow (not in the future)."),
         **_values(required=True),
     },
@@ -259,7 +243,7 @@ AssessmentRecordSerializer = type(
 
 AssessmentUpdateSerializer = type(
     "AssessmentUpdateSerializer",
-    (_ScopedInputSerializer,),
+    (serializers.Serializer,),
     {
         "assessed_on": serializers.DateField(required=False),
         **_values(required=False),
@@ -366,9 +350,7 @@ class EndpointListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Patient.objects.none()
-        return Patient.objects.for_user(self.request.user).filter(
-            status__in=(PatientStatus.REGISTERED, PatientStatus.OFF_STUDY)
-        )
+        return Patient.objects.for_user(self.request.user).followed()
 
     def list(self, request, *args, **kwargs):
         outcomes = selectors.patient_endpoints(self.filter_queryset(self.get_queryset()))

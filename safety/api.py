@@ -11,9 +11,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from core.api.fields import HistoryUrlField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 
@@ -37,7 +37,7 @@ class FlagSerializer(serializers.ModelSerializer):
         source="acknowledged_by.signature_name", read_only=True, allow_null=True, default=None
     )
     active = serializers.SerializerMethodField()
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = Flag
@@ -55,9 +55,6 @@ class FlagSerializer(serializers.ModelSerializer):
     def get_active(self, obj) -> bool:
         """Open or acknowledged: still needs attention."""
         return obj.status in ACTIVE_STATUSES
-
-    def get_history_url(self, obj) -> str:
-        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
 
 
 class FlagAcknowledgeSerializer(serializers.Serializer):

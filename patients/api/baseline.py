@@ -5,7 +5,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
+
+from core.api.fields import HistoryUrlField
 
 from ..choices import SalvageStatus
 from ..models import Baseline
@@ -75,7 +76,7 @@ class BaselineSerializer(serializers.ModelSerializer):
     high_risk_cytogenetics = serializers.SerializerMethodField()
     rituximab_indicated = serializers.SerializerMethodField()
     age_at_registration = serializers.SerializerMethodField()
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = Baseline
@@ -106,9 +107,6 @@ class BaselineSerializer(serializers.ModelSerializer):
 
     def get_age_at_registration(self, obj) -> int | None:
         return self._summary(obj).age_at_registration
-
-    def get_history_url(self, obj) -> str:
-        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
 
 
 class BaselineFilter(filters.FilterSet):

@@ -13,11 +13,12 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
+
+from core.api.fields import HistoryUrlField
 
 from ..choices import Diagnosis, DiseaseStatus, PosNeg
 from ..forms.eligibility import PASSWORD_REQUIRED
-from ..models import EligibilityAssessment, Patient
+from ..models import EligibilityAssessment
 from ..selectors.eligibility import ASSESSMENT_VALUE_FIELDS, assessments_for, eligibility_summary
 from ..services.eligibility import (
     WAIVER_REASON_REQUIRED,
@@ -25,6 +26,7 @@ from ..services.eligibility import (
     eligibility_update,
     eligibility_waive,
 )
+from .fields import SitePatientField
 
 
 class CriterionResultSerializer(serializers.Serializer):
@@ -55,7 +57,7 @@ class EligibilityAssessmentSerializer(serializers.ModelSerializer):
     all_met = serializers.SerializerMethodField()
     waived = serializers.SerializerMethodField()
     registration_allowed = serializers.SerializerMethodField()
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = EligibilityAssessment
@@ -95,9 +97,6 @@ class EligibilityAssessmentSerializer(serializers.ModelSerializer):
     def get_registration_allowed(self, obj) -> bool:
         return self._summary(obj).registration_allowed
 
-    def get_history_url(self, obj) -> str:
-        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
-
 
 def _value_fields():
     """Input fields for the recorded values: types and choices only (ranges are the model's, via the service)."""
@@ -129,13 +128,7 @@ class EligibilityValuesSerializer(serializers.Serializer):
 
 
 class EligibilityCreateSerializer(EligibilityValuesSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none(), help_text="Patient id.")
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
-        return fields
+    patient = SitePatientField(help_text="The patient's id (a patient of one of your sites).")
 
 
 class EligibilityUpdateSerializer(EligibilityValuesSerializer):

@@ -10,18 +10,16 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
+
+from core.api.fields import HistoryUrlField
 
 from ..choices import DeathCause, DonorType, FollowUpDiseaseStatus, OffStudyReason, TransplantStatus, VitalStatus
-from ..models import Death, FollowUp, OffStudy, Patient, Transplant
+from ..models import Death, FollowUp, OffStudy, Transplant
 from ..selectors import outcomes as selectors
 from ..services import outcomes as services
+from .fields import SitePatientField
 
 REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
-
-
-def _history_url(obj, context) -> str:
-    return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=context.get("request"))
 
 
 # --- Output ---
@@ -30,10 +28,7 @@ def _history_url(obj, context) -> str:
 class _OutcomeSerializer(serializers.ModelSerializer):
     subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
     site = serializers.CharField(source="patient.site.code", read_only=True)
-    history_url = serializers.SerializerMethodField()
-
-    def get_history_url(self, obj) -> str:
-        return _history_url(obj, self.context)
+    history_url = HistoryUrlField()
 
 
 COMMON_HEAD = ["id", "url", "patient", "subject_id", "site"]
@@ -94,15 +89,7 @@ class DeathSerializer(_OutcomeSerializer):
 
 
 class _PatientInputSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(
-        queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
-    )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
-        return fields
+    patient = SitePatientField()
 
 
 def _text(help_text="", **kwargs):

@@ -5,8 +5,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
+from core.api.fields import HistoryUrlField
 from core.services import NOT_ALLOWED_TO_SIGN
 from trial.models import ProtocolVersion, Site
 
@@ -23,7 +23,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
     protocol_version = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = Patient
@@ -33,9 +33,6 @@ class PatientSerializer(serializers.ModelSerializer):
             *PHI_FIELDS, "history_url", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
-
-    def get_history_url(self, obj) -> str:
-        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -1,10 +1,13 @@
-"""Pieces other apps share: the "patient at one of your sites" guard, the followed patients."""
+"""Pieces other apps share: the "patient at one of your sites" guard, the followed patients, the patient id field."""
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
+from rest_framework import serializers
 
+from patients.api.fields import SitePatientField
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.services import PATIENT_NOT_AT_YOUR_SITES, patient_screen
@@ -12,6 +15,10 @@ from patients.services.baseline import baseline_record
 from patients.services.eligibility import eligibility_assess
 from patients.services.outcomes import follow_up_record, off_study_record
 from patients.services.registration import consent_record, patient_screen_fail
+
+
+class _Body(serializers.Serializer):
+    patient = SitePatientField()
 
 
 def _messages(exc) -> dict:
@@ -45,3 +52,21 @@ def test_followed_patients_are_the_registered_and_those_off_study(nurse_a, site_
     followed = {p.subject_id: p.is_followed for p in Patient.objects.all()}
     assert followed == {registered.subject_id: True, off_study.subject_id: True, screening.subject_id: False,
                         failed.subject_id: False}  # fmt: skip
+
+
+def test_the_patient_field_takes_only_a_patient_of_the_callers_sites(nurse_a, nurse_b, make_patient, site_b):
+    own = make_patient()
+    other = make_patient(nurse=nurse_b, site=site_b)
+    context = {"request": SimpleNamespace(user=nurse_a)}
+
+    accepted = _Body(data={"patient": own.pk}, context=context)
+    assert accepted.is_valid() and accepted.validated_data["patient"] == own
+    refused = _Body(data={"patient": other.pk}, context=context)
+    unknown = _Body(data={"patient": other.pk + 1000}, context=context)
+    assert not refused.is_valid() and not unknown.is_valid()
+    assert set(refused.errors) == {"patient"}
+    assert str(refused.errors["patient"][0]) == str(unknown.errors["patient"][0]).replace(
+        str(other.pk + 1000), str(other.pk)
+    )
+    anonymous = _Body(data={"patient": own.pk})
+    assert not anonymous.is_valid()

@@ -1,0 +1,45 @@
+"""Serializer fields every app's API uses: links to a record's audit trail and signatures, and site-scoped ids."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class RecordUrlField(serializers.Field):
+    """The URL of one of the framework's per-record views (``view_name``) for the object serialized."""
+
+    view_name = ""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj) -> str:
+        return reverse(self.view_name, args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
+
+
+class HistoryUrlField(RecordUrlField):
+    """The record's audit trail: every create, change and delete with who, when, why, old and new values."""
+
+    view_name = "api-record-history"
+
+
+class SignaturesUrlField(RecordUrlField):
+    """The record's electronic signatures."""
+
+    view_name = "api-record-signatures"
+
+
+class SiteScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """An id of a record of one of the caller's sites: another site's id is refused as an unknown one.
+
+    ``queryset`` is the model's site-scoped queryset (``Model.objects``, with a ``for_user`` method); it is
+    restricted to the request's user when the field is bound, so no serializer repeats that step.
+    """
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return super().get_queryset().for_user(request.user if request else None)
