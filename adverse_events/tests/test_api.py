@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from adverse_events.api import (
+from adverse_events.api.events import (
     DERIVED_NOT_TYPED,
     FROM_GRADING,
     SAE_REPORT_BY_ACTION,

@@ -26,10 +26,10 @@ from dosing.models import Course
 from patients.api.fields import SitePatientField
 from trial.models import ProtocolVersion
 
-from . import selectors, services
-from .choices import ActionTaken, AEOutcome, Attribution, SAECriterion, UnitSystem
-from .derivations.windows import SAE_LABELS, WINDOW_LABELS
-from .models import AdverseEvent, AEAttribution, CTCAETerm, LabResult
+from .. import selectors, services
+from ..choices import ActionTaken, AEOutcome, Attribution, SAECriterion, UnitSystem
+from ..derivations.windows import SAE_LABELS, WINDOW_LABELS
+from ..models import AdverseEvent, AEAttribution, CTCAETerm, LabResult
 
 DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
 TERM_REQUIRED = "Give the CTCAE term: its id (term) or its MedDRA code (meddra_code)."
