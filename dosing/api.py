@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from core.api.fields import HistoryUrlField, SignaturesUrlField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions, RoleModelPermissions
+from core.api.viewsets import SelectorViewSetMixin
 from core.services import NOT_ALLOWED_TO_SIGN
 from patients.api.fields import SitePatientField
 from patients.selectors import patient_get
@@ -268,7 +269,13 @@ class AdministrationPagination(DefaultCursorPagination):
     ordering = ("planned_date", "id")
 
 
-class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class CourseViewSet(
+    SelectorViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Treatment courses of the caller's sites (``?patient=<id>`` for one patient's). Another site's answers 404.
 
     POST starts the patient's next course — its type follows the protocol version's sequence — and plans
@@ -280,30 +287,19 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     filterset_class = CourseFilter
     permission_classes = [ActionModelPermissions]
     action_permissions = {"recompute": ["dosing.change_course"]}
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
-            return Course.objects.none()
-        return selectors.courses_for(self.request.user)
+    model = Course
+    list_selector = selectors.courses_for
+    get_selector = selectors.course_get
 
     def get_serializer_class(self):
         return CourseDetailSerializer if self.action == "retrieve" else CourseSerializer
-
-    def get_object(self):
-        course = selectors.course_get(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, course)
-        return course
-
-    def _respond(self, course, status_code):
-        course = selectors.course_get(self.request.user, course.pk)
-        return Response(CourseDetailSerializer(course, context=self.get_serializer_context()).data, status=status_code)
 
     @extend_schema(request=CourseStartSerializer, responses={201: CourseDetailSerializer})
     def create(self, request, *args, **kwargs):
         payload = CourseStartSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         course = services.course_start(actor=request.user, **payload.validated_data)
-        return self._respond(course, status.HTTP_201_CREATED)
+        return self.respond(course, status.HTTP_201_CREATED, CourseDetailSerializer)
 
     @extend_schema(request=CourseRecomputeSerializer, responses={200: CourseDetailSerializer})
     @action(detail=True, methods=["post"])
@@ -313,10 +309,12 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         payload = CourseRecomputeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         course = services.course_recompute_bsa(actor=request.user, course=course, **payload.validated_data)
-        return self._respond(course, status.HTTP_200_OK)
+        return self.respond(course, status.HTTP_200_OK, CourseDetailSerializer)
 
 
-class AdministrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AdministrationViewSet(
+    SelectorViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Planned doses of the caller's sites, in planned order, with what was given. Another site's answers 404.
 
     ``record`` records one as given, held or omitted (a difference from the plan needs a reason);
@@ -332,15 +330,9 @@ class AdministrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         "override": ["dosing.change_plannedadministration"],
     }
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return PlannedAdministration.objects.none()
-        return selectors.administrations_for(self.request.user)
-
-    def get_object(self):
-        administration = selectors.administration_get(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, administration)
-        return administration
+    model = PlannedAdministration
+    list_selector = selectors.administrations_for
+    get_selector = selectors.administration_get
 
     @extend_schema(request=DoseRecordSerializer, responses={200: AdministrationSerializer})
     @action(detail=True, methods=["post"])
@@ -350,8 +342,7 @@ class AdministrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         payload = DoseRecordSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         services.dose_record(actor=request.user, administration=administration, **payload.validated_data)
-        fresh = selectors.administration_get(request.user, administration.pk)
-        return Response(self.get_serializer(fresh).data)
+        return self.respond(administration)
 
     @extend_schema(request=DoseOverrideRequestSerializer, responses={201: DoseOverrideSerializer})
     @action(detail=True, methods=["post"])

@@ -15,8 +15,10 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.errors import refuse_input
 from core.api.fields import HistoryUrlField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
+from core.api.viewsets import SelectorViewSetMixin
 from dosing.models import Course
 from patients.api.fields import SitePatientField
 from patients.models import Patient
@@ -31,7 +33,7 @@ from .models import MarrowAssessment
 DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
 NO_ENDPOINTS = "This patient is not registered: there are no endpoints yet."
 DERIVED_NOT_TYPED = "The response and relapse are derived from the recorded values and cannot be entered."
-DERIVED_FIELDS = ("response", "relapse")
+ASSESSMENT_NOT_TYPED = dict.fromkeys(("response", "relapse"), DERIVED_NOT_TYPED)
 REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
 
 
@@ -273,7 +275,11 @@ class AssessmentPagination(DefaultCursorPagination):
 
 
 class MarrowAssessmentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SelectorViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Bone-marrow evaluations of the caller's sites (``?patient=<id>`` for one patient's), by date, each
     with its derived ``response`` and ``relapse``. Another site's evaluation answers 404.
@@ -286,44 +292,28 @@ class MarrowAssessmentViewSet(
     filterset_class = MarrowAssessmentFilter
     pagination_class = AssessmentPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
-            return MarrowAssessment.objects.none()
-        return selectors.assessments_for(self.request.user)
-
-    def get_object(self):
-        assessment = selectors.assessment_get(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, assessment)
-        return assessment
-
-    def _refuse_derived_input(self):
-        sent = [name for name in DERIVED_FIELDS if name in self.request.data]
-        if sent:
-            raise serializers.ValidationError(dict.fromkeys(sent, DERIVED_NOT_TYPED))
-
-    def _respond(self, assessment, status_code):
-        fresh = selectors.assessment_get(self.request.user, assessment.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)
+    model = MarrowAssessment
+    list_selector = selectors.assessments_for
+    get_selector = selectors.assessment_get
 
     @extend_schema(request=AssessmentRecordSerializer, responses={201: MarrowAssessmentSerializer})
     def create(self, request, *args, **kwargs):
-        self._refuse_derived_input()
+        refuse_input(request.data, ASSESSMENT_NOT_TYPED)
         payload = AssessmentRecordSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         assessment = services.assessment_record(actor=request.user, **payload.validated_data)
-        return self._respond(assessment, status.HTTP_201_CREATED)
+        return self.respond(assessment, status.HTTP_201_CREATED)
 
     @extend_schema(request=AssessmentUpdateSerializer, responses={200: MarrowAssessmentSerializer})
     def partial_update(self, request, *args, **kwargs):
         assessment = self.get_object()
-        self._refuse_derived_input()
+        refuse_input(request.data, ASSESSMENT_NOT_TYPED)
         payload = AssessmentUpdateSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         changes = dict(payload.validated_data)
         reason = changes.pop("reason", "")
         assessment = services.assessment_update(actor=request.user, assessment=assessment, reason=reason, **changes)
-        return self._respond(assessment, status.HTTP_200_OK)
+        return self.respond(assessment, status.HTTP_200_OK)
 
 
 class EndpointsFilter(filters.FilterSet):

@@ -19,9 +19,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.errors import DERIVED_NOT_TYPED, refuse_input
 from core.api.fields import HistoryUrlField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
+from core.api.viewsets import SelectorViewSetMixin
 from dosing.models import Course
 from patients.api.fields import SitePatientField
 from trial.models import ProtocolVersion
@@ -37,7 +39,6 @@ UNKNOWN_MEDDRA_CODE = "No CTCAE v{version} term has the MedDRA code {code}."
 TERM_AND_CODE_DISAGREE = "The MedDRA code is that of {term}, not of the term given."
 DRUG_TWICE = "Give one attribution per drug: {drugs} given more than once."
 REASON_FOR_CHANGE = "Reason for change (needed to change a saved value, e.g. the grade)."
-DERIVED_NOT_TYPED = "This value is derived from the others and cannot be entered."
 SAE_REPORT_BY_ACTION = "Record the submission of the expedited report with POST …/sae-report/."
 FROM_GRADING = "The term and grade of a proposed AE come from the lab value's grading."
 AE_NOT_TYPED = dict.fromkeys(("course_day", "window", "sae", "related"), DERIVED_NOT_TYPED) | {
@@ -45,13 +46,6 @@ AE_NOT_TYPED = dict.fromkeys(("course_day", "window", "sae", "related"), DERIVED
 }
 LAB_NOT_TYPED = dict.fromkeys(("grade", "proposal_status"), DERIVED_NOT_TYPED)
 CONFIRM_NOT_TYPED = dict.fromkeys(("term", "meddra_code", "grade"), FROM_GRADING)
-
-
-def _refuse_input(request, refused: dict):
-    """A 400 naming each field sent that may not be entered here (rather than ignoring it)."""
-    sent = {name: message for name, message in refused.items() if name in request.data}
-    if sent:
-        raise serializers.ValidationError(sent)
 
 
 # --- CTCAE dictionary ---
@@ -355,7 +349,11 @@ def _renamed(exc: DjangoValidationError, names: dict) -> DjangoValidationError:
 
 
 class AdverseEventViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SelectorViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Adverse events of the caller's sites, most recent onset first, each with its course day, reporting-window
     verdict, SAE clock and relatedness. Filter with ``?patient=``, ``?grade=``, ``?soc=``, ``?term=``
@@ -372,33 +370,22 @@ class AdverseEventViewSet(
     permission_classes = [ActionModelPermissions]
     action_permissions = {"sae_report": ["adverse_events.change_adverseevent"]}
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
-            return AdverseEvent.objects.none()
-        return selectors.adverse_events_for(self.request.user)
-
-    def get_object(self):
-        ae = selectors.ae_get(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, ae)
-        return ae
-
-    def _respond(self, ae, status_code):
-        fresh = selectors.ae_get(self.request.user, ae.pk)
-        return Response(AdverseEventSerializer(fresh, context=self.get_serializer_context()).data, status=status_code)
+    model = AdverseEvent
+    list_selector = selectors.adverse_events_for
+    get_selector = selectors.ae_get
 
     @extend_schema(request=AdverseEventReportSerializer, responses={201: AdverseEventSerializer})
     def create(self, request, *args, **kwargs):
-        _refuse_input(request, AE_NOT_TYPED)
+        refuse_input(request.data, AE_NOT_TYPED)
         payload = AdverseEventReportSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         ae = services.adverse_event_report(actor=request.user, **payload.validated_data)
-        return self._respond(ae, status.HTTP_201_CREATED)
+        return self.respond(ae, status.HTTP_201_CREATED)
 
     @extend_schema(request=AdverseEventUpdateSerializer, responses={200: AdverseEventSerializer})
     def partial_update(self, request, *args, **kwargs):
         ae = self.get_object()
-        _refuse_input(request, AE_NOT_TYPED)
+        refuse_input(request.data, AE_NOT_TYPED)
         payload = AdverseEventUpdateSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         changes = dict(payload.validated_data)
@@ -407,7 +394,7 @@ class AdverseEventViewSet(
         ae = services.adverse_event_update(
             actor=request.user, ae=ae, reason=reason, attributions=attributions, **changes
         )
-        return self._respond(ae, status.HTTP_200_OK)
+        return self.respond(ae, status.HTTP_200_OK)
 
     @extend_schema(request=SAEReportSerializer, responses={200: AdverseEventSerializer})
     @action(detail=True, methods=["post"], url_path="sae-report")
@@ -420,7 +407,7 @@ class AdverseEventViewSet(
             ae = services.sae_report_submit(actor=request.user, ae=ae, **payload.validated_data)
         except DjangoValidationError as exc:
             raise _renamed(exc, {"sae_reported_at": "reported_at"}) from exc
-        return self._respond(ae, status.HTTP_200_OK)
+        return self.respond(ae, status.HTTP_200_OK)
 
 
 # --- Lab values ---
@@ -493,7 +480,11 @@ class LabResultPagination(DefaultCursorPagination):
 
 
 class LabResultViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SelectorViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Lab values of the caller's sites (``?patient=<id>`` for one patient's), most recent first. Another site's
     value answers 404.
@@ -512,35 +503,24 @@ class LabResultViewSet(
         "dismiss": ["adverse_events.change_labresult"],
     }
     http_method_names = ["get", "post", "head", "options"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return LabResult.objects.none()
-        return selectors.lab_results_for(self.request.user)
-
-    def get_object(self):
-        lab_result = selectors.lab_result_get(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, lab_result)
-        return lab_result
-
-    def _respond(self, lab_result, status_code):
-        fresh = selectors.lab_result_get(self.request.user, lab_result.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)
+    model = LabResult
+    list_selector = selectors.lab_results_for
+    get_selector = selectors.lab_result_get
 
     @extend_schema(request=LabResultRecordSerializer, responses={201: LabResultSerializer})
     def create(self, request, *args, **kwargs):
-        _refuse_input(request, LAB_NOT_TYPED)
+        refuse_input(request.data, LAB_NOT_TYPED)
         payload = LabResultRecordSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         lab_result = services.lab_result_record(actor=request.user, **payload.validated_data)
-        return self._respond(lab_result, status.HTTP_201_CREATED)
+        return self.respond(lab_result, status.HTTP_201_CREATED)
 
     @extend_schema(request=LabProposalConfirmSerializer, responses={201: AdverseEventSerializer})
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm the proposed AE: the term and grade come from the grading, the onset from the sample date."""
         lab_result = self.get_object()
-        _refuse_input(request, CONFIRM_NOT_TYPED)
+        refuse_input(request.data, CONFIRM_NOT_TYPED)
         payload = LabProposalConfirmSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         ae = services.lab_proposal_confirm(actor=request.user, lab_result=lab_result, **payload.validated_data)
@@ -557,7 +537,7 @@ class LabResultViewSet(
         payload = LabProposalDismissSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         lab_result = services.lab_proposal_dismiss(actor=request.user, lab_result=lab_result, **payload.validated_data)
-        return self._respond(lab_result, status.HTTP_200_OK)
+        return self.respond(lab_result, status.HTTP_200_OK)
 
 
 class LabTestSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from core.api.errors import DERIVED_NOT_TYPED, refuse_input
 from core.api.fields import HistoryUrlField
 
 from ..choices import SalvageStatus
@@ -16,13 +17,9 @@ from ..services.baseline import baseline_record
 from ..validators import BASELINE_FIELDS
 
 BASELINE_EXISTS = "This patient's baseline is already recorded: change it with PATCH (with a reason)."
-DERIVED_NOT_TYPED = "This value is derived from the others and cannot be entered."
-DERIVED_FIELDS = (
-    "salvage_status",
-    "salvage_status_label",
-    "high_risk_cytogenetics",
-    "rituximab_indicated",
-    "age_at_registration",
+BASELINE_NOT_TYPED = dict.fromkeys(
+    ("salvage_status", "salvage_status_label", "high_risk_cytogenetics", "rituximab_indicated", "age_at_registration"),
+    DERIVED_NOT_TYPED,
 )
 
 
@@ -139,17 +136,12 @@ class BaselineViewSet(
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "thresholds": ProtocolThresholds()}
 
-    def _refuse_derived_input(self):
-        sent = [name for name in DERIVED_FIELDS if name in self.request.data]
-        if sent:
-            raise serializers.ValidationError(dict.fromkeys(sent, DERIVED_NOT_TYPED))
-
     def _respond(self, baseline, status_code):
         return Response(BaselineSerializer(baseline, context=self.get_serializer_context()).data, status=status_code)
 
     @extend_schema(request=BaselineCreateSerializer, responses={201: BaselineSerializer})
     def create(self, request, *args, **kwargs):
-        self._refuse_derived_input()
+        refuse_input(request.data, BASELINE_NOT_TYPED)
         payload = BaselineCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         values = dict(payload.validated_data)
@@ -162,7 +154,7 @@ class BaselineViewSet(
     @extend_schema(request=BaselineUpdateSerializer, responses={200: BaselineSerializer})
     def partial_update(self, request, *args, **kwargs):
         baseline = self.get_object()
-        self._refuse_derived_input()
+        refuse_input(request.data, BASELINE_NOT_TYPED)
         payload = BaselineUpdateSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
         values = dict(payload.validated_data)

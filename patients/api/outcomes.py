@@ -9,9 +9,9 @@ naming ``patient``. Corrections (PATCH) of a saved value need a ``reason``.
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.response import Response
 
 from core.api.fields import HistoryUrlField
+from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import DeathCause, DonorType, FollowUpDiseaseStatus, OffStudyReason, TransplantStatus, VitalStatus
 from ..models import Death, FollowUp, OffStudy, Transplant
@@ -190,33 +190,17 @@ class DeathFilter(_PatientFilter):
 # --- Views ---
 
 
-class _OutcomeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class _OutcomeViewSet(SelectorViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """List and retrieve through the selectors; create through the services."""
 
-    model = None
-    list_selector = get_selector = None
     record_serializer = record_service = None
     http_method_names = ["get", "post", "head", "options"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
-            return self.model.objects.none()
-        return type(self).list_selector(self.request.user)
-
-    def get_object(self):
-        obj = type(self).get_selector(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, obj)
-        return obj
-
-    def _respond(self, obj, status_code):
-        fresh = type(self).get_selector(self.request.user, obj.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
         payload = self.record_serializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         obj = type(self).record_service(actor=request.user, **payload.validated_data)
-        return self._respond(obj, status.HTTP_201_CREATED)
+        return self.respond(obj, status.HTTP_201_CREATED)
 
 
 class _CorrectionMixin:
@@ -233,7 +217,7 @@ class _CorrectionMixin:
         changes = dict(payload.validated_data)
         reason = changes.pop("reason", "")
         obj = type(self).update_service(actor=request.user, reason=reason, **{self.update_kwarg: obj}, **changes)
-        return self._respond(obj, status.HTTP_200_OK)
+        return self.respond(obj, status.HTTP_200_OK)
 
 
 @extend_schema_view(

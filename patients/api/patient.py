@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.errors import refuse_input
 from core.api.fields import HistoryUrlField
 from core.services import NOT_ALLOWED_TO_SIGN
 from trial.models import ProtocolVersion, Site
@@ -159,9 +160,7 @@ class PatientViewSet(
 
     def _refuse_phi_input(self):
         if not self.request.user.has_perm("trial.view_phi"):
-            sent = [name for name in PHI_FIELDS if name in self.request.data]
-            if sent:
-                raise serializers.ValidationError(dict.fromkeys(sent, PHI_INPUT_REFUSED))
+            refuse_input(self.request.data, dict.fromkeys(PHI_FIELDS, PHI_INPUT_REFUSED))
 
     def _respond(self, patient, status_code):
         return Response(PatientSerializer(patient, context=self.get_serializer_context()).data, status=status_code)
