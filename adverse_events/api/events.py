@@ -1,23 +1,19 @@
-"""REST API of adverse events: the CTCAE dictionary, AEs with their reporting window and SAE clock, lab values
-with their derived grade and AE proposal, and the paper's Table 3.
+"""REST API of adverse events: AEs with their reporting window and SAE clock, reported and corrected through
+``adverse_events.services``.
 
-Serializers only parse types and choices; ``adverse_events.services`` validates and writes, so the same bad
-input gets the same message as from the service behind the form (an unknown attribution or SAE criterion
-included: those are passed through as text for the service to judge). The course day, window verdict, SAE
-clock and relatedness of an AE are never entered: they come from the selectors' row builder, computed for a
-whole page at once. Another site's record (id in the URL) answers 404; another site's patient in the body is
-a 400 naming ``patient``.
+Serializers only parse types and choices; the services validate and write, so the same bad input gets the same
+message as from the service behind the form (an unknown attribution or SAE criterion included: those are passed
+through as text for the service to judge). The course day, window verdict, SAE clock and relatedness of an AE
+are never entered: they come from the selectors' row builder, computed for a whole page at once. Another site's
+record (id in the URL) answers 404; another site's patient in the body is a 400 naming ``patient``.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.api.errors import DERIVED_NOT_TYPED, refuse_input
 from core.api.fields import HistoryUrlField, SiteScopedPrimaryKeyField
@@ -26,98 +22,24 @@ from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
 from dosing.models import Course
 from patients.api.fields import SitePatientField
-from trial.models import ProtocolVersion
 
 from .. import selectors, services
-from ..choices import ActionTaken, AEOutcome, Attribution, SAECriterion, UnitSystem
+from ..choices import ActionTaken, AEOutcome, Attribution, SAECriterion
 from ..derivations.windows import SAE_LABELS, WINDOW_LABELS
-from ..models import AdverseEvent, AEAttribution, CTCAETerm, LabResult
+from ..models import AdverseEvent, AEAttribution, CTCAETerm
 
-DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
 TERM_REQUIRED = "Give the CTCAE term: its id (term) or its MedDRA code (meddra_code)."
 UNKNOWN_MEDDRA_CODE = "No CTCAE v{version} term has the MedDRA code {code}."
 TERM_AND_CODE_DISAGREE = "The MedDRA code is that of {term}, not of the term given."
 DRUG_TWICE = "Give one attribution per drug: {drugs} given more than once."
 REASON_FOR_CHANGE = "Reason for change (needed to change a saved value, e.g. the grade)."
 SAE_REPORT_BY_ACTION = "Record the submission of the expedited report with POST …/sae-report/."
-FROM_GRADING = "The term and grade of a proposed AE come from the lab value's grading."
 AE_NOT_TYPED = dict.fromkeys(("course_day", "window", "sae", "related"), DERIVED_NOT_TYPED) | {
     "sae_reported_at": SAE_REPORT_BY_ACTION
 }
-LAB_NOT_TYPED = dict.fromkeys(("grade", "proposal_status"), DERIVED_NOT_TYPED)
-CONFIRM_NOT_TYPED = dict.fromkeys(("term", "meddra_code", "grade"), FROM_GRADING)
 
 
-# --- CTCAE dictionary ---
-
-
-class TermGradeSerializer(serializers.Serializer):
-    grade = serializers.IntegerField(help_text="1–5.")
-    text = serializers.CharField(help_text="CTCAE's description of the grade for this term.")
-
-
-class CTCAETermSerializer(serializers.ModelSerializer):
-    """A CTCAE term with the text of each grade it defines (an undefined grade cannot be reported)."""
-
-    url = serializers.HyperlinkedIdentityField(view_name="ctcae-term-detail")
-    version = serializers.CharField(source="version.code", read_only=True, help_text="CTCAE version, e.g. 5.0.")
-    is_other_specify = serializers.BooleanField(
-        read_only=True, help_text="An “Other, specify” term: an AE with it needs the verbatim text."
-    )
-    grades = serializers.SerializerMethodField()
-
-    class Meta:
-        model = CTCAETerm
-        fields = [
-            "id", "url", "version", "meddra_code", "soc", "term", "definition", "navigational_note",
-            "is_other_specify", "grades",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-    @extend_schema_field(TermGradeSerializer(many=True))
-    def get_grades(self, obj):
-        return [{"grade": grade, "text": obj.grade_text(grade)} for grade in obj.defined_grades]
-
-
-class CTCAETermFilter(filters.FilterSet):
-    soc = filters.CharFilter(field_name="soc", help_text="System organ class, as CTCAE writes it.")
-
-    class Meta:
-        model = CTCAETerm
-        fields = ["soc"]
-
-
-class TermPagination(DefaultCursorPagination):
-    """Terms in alphabetical order."""
-
-    ordering = ("term", "id")
-
-
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "q", str, description="Part of the term or of the system organ class, or the start of the MedDRA code."
-            )
-        ]
-    )
-)
-class CTCAETermViewSet(viewsets.ReadOnlyModelViewSet):
-    """The CTCAE dictionary (the latest version in the list; any version by id). ``?q=`` searches the
-    term, the MedDRA code and the system organ class; ``?soc=`` keeps one system organ class."""
-
-    serializer_class = CTCAETermSerializer
-    filterset_class = CTCAETermFilter
-    pagination_class = TermPagination
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False) or self.action != "list":
-            return CTCAETerm.objects.select_related("version")
-        query = self.request.query_params.get("q", "")
-        return selectors.term_search(query, limit=None).select_related("version")
-
-
-# --- Adverse events: output ---
+# --- Output ---
 
 
 class WindowSerializer(serializers.Serializer):
@@ -218,7 +140,7 @@ class AdverseEventSerializer(serializers.ModelSerializer):
         return self._row(obj).related
 
 
-# --- Adverse events: input ---
+# --- Input ---
 
 
 @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=SAECriterion.choices)))
@@ -313,7 +235,7 @@ class SAEReportSerializer(serializers.Serializer):
     )
 
 
-# --- Adverse events: views ---
+# --- Views ---
 
 
 class AdverseEventFilter(filters.FilterSet):
@@ -408,196 +330,3 @@ class AdverseEventViewSet(
         except DjangoValidationError as exc:
             raise _renamed(exc, {"sae_reported_at": "reported_at"}) from exc
         return self.respond(ae, status.HTTP_200_OK)
-
-
-# --- Lab values ---
-
-
-class LabResultSerializer(serializers.ModelSerializer):
-    """A lab value with its normal range, its CTCAE grade (derived by the shipped rules; null when the rules
-    cannot grade it) and the state of the AE it proposes (grade 3 or worse): proposed, confirmed or dismissed."""
-
-    url = serializers.HyperlinkedIdentityField(view_name="lab-result-detail")
-    subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
-    site = serializers.CharField(source="patient.site.code", read_only=True)
-    adverse_event = serializers.SerializerMethodField()
-    recorded_by = serializers.CharField(source="recorded_by.signature_name", read_only=True)
-
-    class Meta:
-        model = LabResult
-        fields = [
-            "id", "url", "patient", "subject_id", "site", "lab_term", "unit_system", "unit", "collected_on",
-            "value", "lower_limit_normal", "upper_limit_normal", "baseline_value", "grade",
-            "proposal_status", "proposal_note", "adverse_event", "recorded_by", "created_at", "updated_at",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-    def get_adverse_event(self, obj) -> int | None:
-        """The AE a confirmed proposal became (its id)."""
-        return next((ae.pk for ae in obj.adverse_events.all()), None)
-
-
-class LabResultRecordSerializer(serializers.Serializer):
-    patient = SitePatientField()
-    lab_term = serializers.CharField(help_text="A gradable lab test (see /api/v1/lab-tests/).")
-    unit_system = serializers.ChoiceField(choices=UnitSystem.choices, required=False)
-    unit = serializers.CharField(required=False, allow_blank=True, help_text="E.g. umol/L, 10^9/L.")
-    collected_on = serializers.DateField(help_text="Date the sample was taken (not in the future).")
-    value = serializers.DecimalField(**DECIMAL_INPUT)
-    lower_limit_normal = serializers.DecimalField(**DECIMAL_INPUT, required=False, allow_null=True)
-    upper_limit_normal = serializers.DecimalField(**DECIMAL_INPUT, required=False, allow_null=True)
-    baseline_value = serializers.DecimalField(
-        **DECIMAL_INPUT, required=False, allow_null=True, help_text="The patient's baseline value of the test."
-    )
-
-
-class LabProposalConfirmSerializer(AEDetailsSerializer):
-    """The AE a lab value proposes: its term and grade come from the grading; the reporter adds the rest."""
-
-    onset_date = serializers.DateField(required=False, help_text="Default: the date the sample was taken.")
-
-
-class LabProposalDismissSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        allow_blank=True,
-        error_messages={"required": services.DISMISS_REASON},
-        help_text="Why this lab value is not an adverse event.",
-    )
-
-
-class LabResultFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
-
-    class Meta:
-        model = LabResult
-        fields = ["patient"]
-
-
-class LabResultPagination(DefaultCursorPagination):
-    """The most recent sample first."""
-
-    ordering = ("-collected_on", "-id")
-
-
-class LabResultViewSet(
-    SelectorViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Lab values of the caller's sites (``?patient=<id>`` for one patient's), most recent first. Another site's
-    value answers 404.
-
-    POST records a value with its normal range; the CTCAE grade is derived, and a grade of 3 or worse proposes
-    an AE — it never creates one. ``confirm`` turns the proposal into an AE (201, the AE); ``dismiss`` closes it
-    with a reason.
-    """
-
-    serializer_class = LabResultSerializer
-    filterset_class = LabResultFilter
-    pagination_class = LabResultPagination
-    permission_classes = [ActionModelPermissions]
-    action_permissions = {
-        "confirm": ["adverse_events.change_labresult", "adverse_events.add_adverseevent"],
-        "dismiss": ["adverse_events.change_labresult"],
-    }
-    http_method_names = ["get", "post", "head", "options"]
-    model = LabResult
-    list_selector = selectors.lab_results_for
-    get_selector = selectors.lab_result_get
-
-    @extend_schema(request=LabResultRecordSerializer, responses={201: LabResultSerializer})
-    def create(self, request, *args, **kwargs):
-        refuse_input(request.data, LAB_NOT_TYPED)
-        payload = LabResultRecordSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        lab_result = services.lab_result_record(actor=request.user, **payload.validated_data)
-        return self.respond(lab_result, status.HTTP_201_CREATED)
-
-    @extend_schema(request=LabProposalConfirmSerializer, responses={201: AdverseEventSerializer})
-    @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
-        """Confirm the proposed AE: the term and grade come from the grading, the onset from the sample date."""
-        lab_result = self.get_object()
-        refuse_input(request.data, CONFIRM_NOT_TYPED)
-        payload = LabProposalConfirmSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        ae = services.lab_proposal_confirm(actor=request.user, lab_result=lab_result, **payload.validated_data)
-        fresh = selectors.ae_get(request.user, ae.pk)
-        return Response(
-            AdverseEventSerializer(fresh, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
-        )
-
-    @extend_schema(request=LabProposalDismissSerializer, responses={200: LabResultSerializer})
-    @action(detail=True, methods=["post"])
-    def dismiss(self, request, pk=None):
-        """Dismiss the proposed AE, saying why the value is not an adverse event."""
-        lab_result = self.get_object()
-        payload = LabProposalDismissSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        lab_result = services.lab_proposal_dismiss(actor=request.user, lab_result=lab_result, **payload.validated_data)
-        return self.respond(lab_result, status.HTTP_200_OK)
-
-
-class LabTestSerializer(serializers.Serializer):
-    lab_term = serializers.CharField()
-    unit_system = serializers.ChoiceField(choices=UnitSystem.choices)
-    unit = serializers.CharField(help_text="Empty: any unit (the rules read only the normal range or baseline).")
-    direction = serializers.ChoiceField(
-        choices=[("H", "high"), ("L", "low")], help_text="H: high values are abnormal; L: low values."
-    )
-    ctcae_term = serializers.IntegerField(source="ctcae_term_id", help_text="The CTCAE term's id.")
-    ctcae_term_name = serializers.CharField(source="ctcae_term")
-    meddra_code = serializers.CharField()
-    label = serializers.CharField()
-
-
-class LabTestListView(APIView):
-    """The lab tests the shipped CTCAE rules grade (latest CTCAE version), each with its unit system and unit
-    and the CTCAE term its abnormal values are graded as. Not paginated."""
-
-    def get_queryset(self):  # for the model permission: reading the CTCAE dictionary
-        return CTCAETerm.objects.none()
-
-    @extend_schema(responses=LabTestSerializer(many=True))
-    def get(self, request):
-        return Response(LabTestSerializer(selectors.lab_tests(), many=True).data)
-
-
-# --- Table 3 ---
-
-
-class Table3RowSerializer(serializers.Serializer):
-    term = serializers.CharField()
-    soc = serializers.CharField()
-    grade_3 = serializers.IntegerField(help_text="Patients whose worst grade of the term is 3.")
-    grade_4 = serializers.IntegerField()
-    grade_5 = serializers.IntegerField()
-    total = serializers.IntegerField(help_text="Patients with the term at grade 3 or worse.")
-
-
-class Table3QuerySerializer(serializers.Serializer):
-    protocol_version = serializers.SlugRelatedField(
-        slug_field="code", queryset=ProtocolVersion.objects.all(), required=False
-    )
-
-
-class Table3View(APIView):
-    """The paper's Table 3 over the caller's sites: grade 3–5 non-haematologic toxicity, each patient counted once
-    per term at their worst grade, most frequent first. ``?protocol_version=<code>`` keeps one protocol version's
-    patients. Not paginated."""
-
-    def get_queryset(self):  # for the model permission: reading adverse events
-        return AdverseEvent.objects.none()
-
-    @extend_schema(
-        parameters=[OpenApiParameter("protocol_version", OpenApiTypes.STR, description="Protocol version code.")],
-        responses=Table3RowSerializer(many=True),
-    )
-    def get(self, request):
-        query = Table3QuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        version = query.validated_data.get("protocol_version")
-        rows = selectors.table3(request.user, protocol_version=version.code if version else None)
-        return Response(Table3RowSerializer(rows, many=True).data)
