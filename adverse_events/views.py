@@ -10,7 +10,6 @@ form, which comes back with the search results or the picked term's grades and n
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import MultipleChoiceField
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.formatting import plain_number
-from core.forms import SignatureForm, add_service_errors
+from core.forms import SignatureForm, render_form, submit
 from core.selectors import signatures_for
 from dosing.selectors import courses_for
 from patients.models import Patient
@@ -109,9 +108,7 @@ def _form_context(form, patient, **extra):
 
 
 def _render_form(request, context):
-    form = context["form"]
-    status = 400 if form.is_bound and form.errors else 200
-    return render(request, "adverse_events/ae_form.html", context, status=status)
+    return render_form(request, "adverse_events/ae_form.html", context)
 
 
 def _blocked(patient):
@@ -136,14 +133,13 @@ def ae_new(request, patient_pk):
         initial={"onset_date": timezone.localdate()},
         **_form_kwargs(request.user, patient),
     )
-    if form.is_bound and form.is_valid():
-        try:
-            ae = services.adverse_event_report(actor=request.user, patient=patient, **form.service_arguments())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Adverse event reported: {ae.term.term}, grade {ae.grade}.")
-            return redirect("adverse_events:patient-aes", patient_pk=patient.pk)
+    ae = submit(
+        form,
+        lambda _data: services.adverse_event_report(actor=request.user, patient=patient, **form.service_arguments()),
+    )
+    if ae is not None:
+        messages.success(request, f"Adverse event reported: {ae.term.term}, grade {ae.grade}.")
+        return redirect("adverse_events:patient-aes", patient_pk=patient.pk)
     context = _form_context(form, patient, terms=terms, searched=searched, blocked=_blocked(patient))
     return _render_form(request, context)
 
@@ -178,15 +174,15 @@ def ae_edit(request, pk):
     attributed = {a.drug for a in ae.attributions.all()}
     kwargs["drugs"] = sorted(set(kwargs["drugs"]) | attributed, key=lambda d: d.name)
     form, terms, searched = _ae_form(request, AdverseEventEditForm, initial=_initial_of(ae), **kwargs)
-    if form.is_bound and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        try:
-            services.adverse_event_update(actor=request.user, ae=ae, reason=reason, **_edited(ae, form))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Adverse event saved; earlier values stay in its audit trail.")
-            return redirect("adverse_events:ae-detail", pk=ae.pk)
+    saved = submit(
+        form,
+        lambda data: services.adverse_event_update(
+            actor=request.user, ae=ae, reason=data["reason"], **_edited(ae, form)
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Adverse event saved; earlier values stay in its audit trail.")
+        return redirect("adverse_events:ae-detail", pk=ae.pk)
     context = _form_context(form, patient, ae=ae, terms=terms, searched=searched)
     return _render_form(request, context)
 
@@ -254,16 +250,14 @@ def sae_report(request, pk):
     """Record that the expedited SAE report was submitted (stops the expedited-report clock)."""
     ae = selectors.ae_get(request.user, pk)
     form = SAEReportForm(request.POST)
-    if form.is_valid():
-        try:
-            reported_at = form.cleaned_data["sae_reported_at"]
-            services.sae_report_submit(actor=request.user, ae=ae, reported_at=reported_at)
-        except ValidationError as exc:
-            ae.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Expedited SAE report recorded as submitted.")
-            return redirect("adverse_events:ae-detail", pk=ae.pk)
+    submitted = submit(
+        form,
+        lambda data: services.sae_report_submit(actor=request.user, ae=ae, reported_at=data["sae_reported_at"]),
+        record=ae,
+    )
+    if submitted is not None:
+        messages.success(request, "Expedited SAE report recorded as submitted.")
+        return redirect("adverse_events:ae-detail", pk=ae.pk)
     return _detail(request, ae, sae_form=form, status=400)
 
 
@@ -381,16 +375,12 @@ def lab_new(request, patient_pk):
     form = LabResultForm(
         request.POST or None, tests=tests, initial={"collected_on": timezone.localdate(), "unit_system": system}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.lab_result_record(actor=request.user, patient=patient, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            level = messages.WARNING if result.proposal_status == LabProposalStatus.PROPOSED else messages.SUCCESS
-            messages.add_message(request, level, _grade_message(result))
-            return redirect(f"{_labs_url(patient)}#lab-{result.pk}")
-    return render(
+    result = submit(form, lambda data: services.lab_result_record(actor=request.user, patient=patient, **data))
+    if result is not None:
+        level = messages.WARNING if result.proposal_status == LabProposalStatus.PROPOSED else messages.SUCCESS
+        messages.add_message(request, level, _grade_message(result))
+        return redirect(f"{_labs_url(patient)}#lab-{result.pk}")
+    return render_form(
         request,
         "adverse_events/lab_form.html",
         {
@@ -400,7 +390,6 @@ def lab_new(request, patient_pk):
             "other_system": UnitSystem.US if system == UnitSystem.SI else UnitSystem.SI,
             "blocked": _blocked(patient),
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -446,15 +435,14 @@ def lab_confirm(request, pk):
     patient = result.patient
     initial = {"term": _lab_ctcae_term(result), "grade": result.grade, "onset_date": result.collected_on}
     form, terms, searched = _ae_form(request, AdverseEventForm, initial=initial, **_form_kwargs(request.user, patient))
-    if form.is_bound and form.is_valid():
-        try:
-            ae = services.lab_proposal_confirm(actor=request.user, lab_result=result, **form.service_arguments())
-        except ValidationError as exc:
-            result.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Adverse event reported from the lab value: {ae.term.term}, grade {ae.grade}.")
-            return redirect("adverse_events:patient-aes", patient_pk=patient.pk)
+    ae = submit(
+        form,
+        lambda _data: services.lab_proposal_confirm(actor=request.user, lab_result=result, **form.service_arguments()),
+        record=result,
+    )
+    if ae is not None:
+        messages.success(request, f"Adverse event reported from the lab value: {ae.term.term}, grade {ae.grade}.")
+        return redirect("adverse_events:patient-aes", patient_pk=patient.pk)
     context = _form_context(form, patient, lab=result, terms=terms, searched=searched, blocked=_blocked(patient))
     return _render_form(request, context)
 
@@ -466,18 +454,14 @@ def lab_dismiss(request, pk):
     if done:
         return done
     form = LabDismissForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.lab_proposal_dismiss(actor=request.user, lab_result=result, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            result.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Proposal dismissed; the lab value and the reason stay on record.")
-            return redirect(_labs_url(result.patient))
-    return render(
-        request,
-        "adverse_events/lab_dismiss.html",
-        {"patient": result.patient, "result": result, "form": form},
-        status=400 if form.errors else 200,
+    dismissed = submit(
+        form,
+        lambda data: services.lab_proposal_dismiss(actor=request.user, lab_result=result, reason=data["reason"]),
+        record=result,
+    )
+    if dismissed is not None:
+        messages.success(request, "Proposal dismissed; the lab value and the reason stay on record.")
+        return redirect(_labs_url(result.patient))
+    return render_form(
+        request, "adverse_events/lab_dismiss.html", {"patient": result.patient, "result": result, "form": form}
     )

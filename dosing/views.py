@@ -12,13 +12,12 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from core.forms import add_service_errors
+from core.forms import render_form, submit
 from core.models import Signature
 from patients.choices import PatientStatus
 from patients.selectors import patient_get
@@ -101,17 +100,13 @@ def course_start(request, patient_pk):
         blocked = services.NOT_REGISTERED
     elif preview.step is None:
         blocked = services.SEQUENCE_COMPLETE
-    if request.method == "POST" and form.is_valid():
-        try:
-            course = services.course_start(actor=request.user, patient=patient, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, f"Course {course.course_number} ({course.course_type.name}) started; its doses are planned."
-            )
-            return redirect("dosing:course-detail", pk=course.pk)
-    return render(
+    course = submit(form, lambda data: services.course_start(actor=request.user, patient=patient, **data))
+    if course is not None:
+        messages.success(
+            request, f"Course {course.course_number} ({course.course_type.name}) started; its doses are planned."
+        )
+        return redirect("dosing:course-detail", pk=course.pk)
+    return render_form(
         request,
         "dosing/course_start.html",
         {
@@ -121,7 +116,6 @@ def course_start(request, patient_pk):
             "blocked": blocked,
             "cumulative": _cumulative(patient),
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -167,18 +161,15 @@ def course_recompute(request, pk):
     form = CourseRecomputeForm(
         request.POST or None, initial={"height_cm": course.height_cm, "weight_kg": course.weight_kg}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            course = services.course_recompute_bsa(actor=request.user, course=course, **form.cleaned_data)
-        except ValidationError as exc:
-            course.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, f"BSA is now {course.bsa_m2} m²: {len(pending)} dose(s) still to give were re-planned."
-            )
-            return redirect("dosing:course-detail", pk=course.pk)
-    return render(
+    recomputed = submit(
+        form, lambda data: services.course_recompute_bsa(actor=request.user, course=course, **data), record=course
+    )
+    if recomputed is not None:
+        messages.success(
+            request, f"BSA is now {recomputed.bsa_m2} m²: {len(pending)} dose(s) still to give were re-planned."
+        )
+        return redirect("dosing:course-detail", pk=recomputed.pk)
+    return render_form(
         request,
         "dosing/course_recompute.html",
         {
@@ -188,7 +179,6 @@ def course_recompute(request, pk):
             "pending": pending,
             "cumulative": _cumulative(course.patient),
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -234,21 +224,19 @@ def administration_record(request, pk):
     dose = _decimal_param(request, "dose")
     if not form.is_bound and dose is not None:
         form.initial["dose_given"] = dose
-    over_maximum = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            recorded = services.dose_record(
-                actor=request.user, administration=administration, **form.service_arguments()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            over_maximum = any(OVER_MAXIMUM.match(m) for m in getattr(exc, "message_dict", {}).get("dose_given", []))
-        else:
-            what = f"{recorded.drug.name} {recorded.get_status_display().lower()}"
-            if recorded.reduction_percent and form.cleaned_data.get("reduce_rest_of_course"):
-                what += f"; later doses of this course reduced by {dose_text(recorded.reduction_percent)}%"
-            messages.success(request, f"Recorded: {what} ({recorded.course.patient.subject_id}, day {recorded.day}).")
-            return redirect(next_url)
+    recorded = submit(
+        form,
+        lambda _data: services.dose_record(
+            actor=request.user, administration=administration, **form.service_arguments()
+        ),
+    )
+    if recorded is not None:
+        what = f"{recorded.drug.name} {recorded.get_status_display().lower()}"
+        if recorded.reduction_percent and form.cleaned_data.get("reduce_rest_of_course"):
+            what += f"; later doses of this course reduced by {dose_text(recorded.reduction_percent)}%"
+        messages.success(request, f"Recorded: {what} ({recorded.course.patient.subject_id}, day {recorded.day}).")
+        return redirect(next_url)
+    over_maximum = any(OVER_MAXIMUM.match(m) for m in form.errors.get("dose_given", []))
     context = _administration_context(administration, _cumulative(administration.course.patient))
     typed_dose = form.data.get("dose_given", "") if form.is_bound else ""
     context.update(
@@ -259,7 +247,7 @@ def administration_record(request, pk):
             "override_query": f"?dose={typed_dose}" if typed_dose else "",
         }
     )
-    return render(request, "dosing/administration_record.html", context, status=400 if form.errors else 200)
+    return render_form(request, "dosing/administration_record.html", context)
 
 
 @login_required
@@ -269,20 +257,18 @@ def administration_override(request, pk):
     dose = _decimal_param(request, "dose") or administration.planned_dose
     dose = Decimal(dose_text(dose)) if dose is not None else None
     form = DoseOverrideForm(request.POST or None, initial={"dose_given": dose}, administration=administration)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.dose_override_authorise(actor=request.user, administration=administration, **data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                f"Override signed for {dose_text(data['dose_given'])} of {administration.drug.name.lower()}: "
-                "the dose can now be recorded.",
-            )
-            url = reverse("dosing:administration-record", args=[administration.pk])
-            return redirect(f"{url}?dose={data['dose_given']}")
+    override = submit(
+        form, lambda data: services.dose_override_authorise(actor=request.user, administration=administration, **data)
+    )
+    if override is not None:
+        given = form.cleaned_data["dose_given"]
+        messages.success(
+            request,
+            f"Override signed for {dose_text(given)} of {administration.drug.name.lower()}: "
+            "the dose can now be recorded.",
+        )
+        url = reverse("dosing:administration-record", args=[administration.pk])
+        return redirect(f"{url}?dose={given}")
     context = _administration_context(administration, _cumulative(administration.course.patient))
     context["form"] = form
     typed = form.data.get("dose_given") if form.is_bound else dose
@@ -304,7 +290,7 @@ def administration_override(request, pk):
             "per_m2": per_m2,
             "total": context["tracked"]["total_per_m2"] + per_m2,
         }
-    return render(request, "dosing/administration_override.html", context, status=400 if form.errors else 200)
+    return render_form(request, "dosing/administration_override.html", context)
 
 
 @login_required
