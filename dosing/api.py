@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from core.api.fields import HistoryUrlField, SignaturesUrlField
+from core.api.fields import DECIMAL_INPUT, HistoryUrlField, SignaturesUrlField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions, RoleModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -28,9 +28,6 @@ from . import selectors, services
 from .choices import RECORDED_STATUSES, AdministrationStatus
 from .derivations.doses import PER_M2_DECIMALS
 from .models import Course, DoseOverride, PlannedAdministration
-
-DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
-
 
 # --- Output ---
 
@@ -296,20 +293,23 @@ class CourseViewSet(
 
     @extend_schema(request=CourseStartSerializer, responses={201: CourseDetailSerializer})
     def create(self, request, *args, **kwargs):
-        payload = CourseStartSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        course = services.course_start(actor=request.user, **payload.validated_data)
-        return self.respond(course, status.HTTP_201_CREATED, CourseDetailSerializer)
+        return self.act(
+            CourseStartSerializer,
+            services.course_start,
+            status.HTTP_201_CREATED,
+            serializer_class=CourseDetailSerializer,
+        )
 
     @extend_schema(request=CourseRecomputeSerializer, responses={200: CourseDetailSerializer})
     @action(detail=True, methods=["post"])
     def recompute(self, request, pk=None):
         """Re-plan the doses still to give from a new height and weight (BSA); given doses stay as recorded."""
-        course = self.get_object()
-        payload = CourseRecomputeSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        course = services.course_recompute_bsa(actor=request.user, course=course, **payload.validated_data)
-        return self.respond(course, status.HTTP_200_OK, CourseDetailSerializer)
+        return self.act(
+            CourseRecomputeSerializer,
+            services.course_recompute_bsa,
+            serializer_class=CourseDetailSerializer,
+            course=self.get_object(),
+        )
 
 
 class AdministrationViewSet(
@@ -338,11 +338,7 @@ class AdministrationViewSet(
     @action(detail=True, methods=["post"])
     def record(self, request, pk=None):
         """Record the dose as given (when, how much, route), held or omitted — with the reason for any difference."""
-        administration = self.get_object()
-        payload = DoseRecordSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        services.dose_record(actor=request.user, administration=administration, **payload.validated_data)
-        return self.respond(administration)
+        return self.act(DoseRecordSerializer, services.dose_record, administration=self.get_object())
 
     @extend_schema(request=DoseOverrideRequestSerializer, responses={201: DoseOverrideSerializer})
     @action(detail=True, methods=["post"])

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import refuse_input
-from core.api.fields import HistoryUrlField, SiteScopedPrimaryKeyField
+from core.api.fields import DECIMAL_INPUT, HistoryUrlField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
 from core.api.viewsets import SelectorViewSetMixin
 from dosing.models import Course
@@ -30,7 +30,6 @@ from .choices import CytogeneticsResult, MRDResult
 from .derivations import BEST_RESPONSE_LABELS, NO_RESPONSE_LABEL, Outcome
 from .models import MarrowAssessment
 
-DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
 NO_ENDPOINTS = "This patient is not registered: there are no endpoints yet."
 DERIVED_NOT_TYPED = "The response and relapse are derived from the recorded values and cannot be entered."
 ASSESSMENT_NOT_TYPED = dict.fromkeys(("response", "relapse"), DERIVED_NOT_TYPED)
@@ -299,21 +298,13 @@ class MarrowAssessmentViewSet(
     @extend_schema(request=AssessmentRecordSerializer, responses={201: MarrowAssessmentSerializer})
     def create(self, request, *args, **kwargs):
         refuse_input(request.data, ASSESSMENT_NOT_TYPED)
-        payload = AssessmentRecordSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        assessment = services.assessment_record(actor=request.user, **payload.validated_data)
-        return self.respond(assessment, status.HTTP_201_CREATED)
+        return self.act(AssessmentRecordSerializer, services.assessment_record, status.HTTP_201_CREATED)
 
     @extend_schema(request=AssessmentUpdateSerializer, responses={200: MarrowAssessmentSerializer})
     def partial_update(self, request, *args, **kwargs):
         assessment = self.get_object()
         refuse_input(request.data, ASSESSMENT_NOT_TYPED)
-        payload = AssessmentUpdateSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        changes = dict(payload.validated_data)
-        reason = changes.pop("reason", "")
-        assessment = services.assessment_update(actor=request.user, assessment=assessment, reason=reason, **changes)
-        return self.respond(assessment, status.HTTP_200_OK)
+        return self.act(AssessmentUpdateSerializer, services.assessment_update, assessment=assessment)
 
 
 class EndpointsFilter(filters.FilterSet):

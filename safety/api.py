@@ -123,28 +123,19 @@ class FlagViewSet(SelectorViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         """Acknowledge an open flag: it stays active, with who acknowledged it."""
-        flag = self.get_object()
-        payload = FlagAcknowledgeSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return self.respond(services.flag_acknowledge(actor=request.user, flag=flag, **payload.validated_data))
+        return self.act(FlagAcknowledgeSerializer, services.flag_acknowledge, flag=self.get_object())
 
     @extend_schema(request=FlagReasonSerializer, responses={200: FlagSerializer})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         """Resolve an active flag with a reason (the rule reopens it if the condition still holds)."""
-        flag = self.get_object()
-        payload = FlagReasonSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return self.respond(services.flag_resolve(actor=request.user, flag=flag, **payload.validated_data))
+        return self.act(FlagReasonSerializer, services.flag_resolve, flag=self.get_object())
 
     @extend_schema(request=FlagReasonSerializer, responses={200: FlagSerializer})
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         """Dismiss a flag with a reason (investigators only); the rule will not raise it again."""
-        flag = self.get_object()
-        payload = FlagReasonSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return self.respond(services.flag_dismiss(actor=request.user, flag=flag, **payload.validated_data))
+        return self.act(FlagReasonSerializer, services.flag_dismiss, flag=self.get_object())
 
 
 class SafetyRuleSerializer(serializers.Serializer):

@@ -299,34 +299,20 @@ class AdverseEventViewSet(
     @extend_schema(request=AdverseEventReportSerializer, responses={201: AdverseEventSerializer})
     def create(self, request, *args, **kwargs):
         refuse_input(request.data, AE_NOT_TYPED)
-        payload = AdverseEventReportSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        ae = services.adverse_event_report(actor=request.user, **payload.validated_data)
-        return self.respond(ae, status.HTTP_201_CREATED)
+        return self.act(AdverseEventReportSerializer, services.adverse_event_report, status.HTTP_201_CREATED)
 
     @extend_schema(request=AdverseEventUpdateSerializer, responses={200: AdverseEventSerializer})
     def partial_update(self, request, *args, **kwargs):
         ae = self.get_object()
         refuse_input(request.data, AE_NOT_TYPED)
-        payload = AdverseEventUpdateSerializer(data=request.data, partial=True, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        changes = dict(payload.validated_data)
-        reason = changes.pop("reason", "")
-        attributions = changes.pop("attributions", None)
-        ae = services.adverse_event_update(
-            actor=request.user, ae=ae, reason=reason, attributions=attributions, **changes
-        )
-        return self.respond(ae, status.HTTP_200_OK)
+        return self.act(AdverseEventUpdateSerializer, services.adverse_event_update, partial=True, ae=ae)
 
     @extend_schema(request=SAEReportSerializer, responses={200: AdverseEventSerializer})
     @action(detail=True, methods=["post"], url_path="sae-report")
     def sae_report(self, request, pk=None):
         """Record that the expedited SAE report was submitted; the SAE clock then shows it as submitted."""
         ae = self.get_object()
-        payload = SAEReportSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
         try:
-            ae = services.sae_report_submit(actor=request.user, ae=ae, **payload.validated_data)
+            return self.act(SAEReportSerializer, services.sae_report_submit, ae=ae)
         except DjangoValidationError as exc:
             raise _renamed(exc, {"sae_reported_at": "reported_at"}) from exc
-        return self.respond(ae, status.HTTP_200_OK)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import DERIVED_NOT_TYPED, refuse_input
+from core.api.fields import DECIMAL_INPUT
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -20,7 +21,6 @@ from ..choices import UnitSystem
 from ..models import CTCAETerm, LabResult
 from .events import AdverseEventSerializer, AEDetailsSerializer
 
-DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
 FROM_GRADING = "The term and grade of a proposed AE come from the lab value's grading."
 LAB_NOT_TYPED = dict.fromkeys(("grade", "proposal_status"), DERIVED_NOT_TYPED)
 CONFIRM_NOT_TYPED = dict.fromkeys(("term", "meddra_code", "grade"), FROM_GRADING)
@@ -123,10 +123,7 @@ class LabResultViewSet(
     @extend_schema(request=LabResultRecordSerializer, responses={201: LabResultSerializer})
     def create(self, request, *args, **kwargs):
         refuse_input(request.data, LAB_NOT_TYPED)
-        payload = LabResultRecordSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        lab_result = services.lab_result_record(actor=request.user, **payload.validated_data)
-        return self.respond(lab_result, status.HTTP_201_CREATED)
+        return self.act(LabResultRecordSerializer, services.lab_result_record, status.HTTP_201_CREATED)
 
     @extend_schema(request=LabProposalConfirmSerializer, responses={201: AdverseEventSerializer})
     @action(detail=True, methods=["post"])
@@ -146,11 +143,7 @@ class LabResultViewSet(
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         """Dismiss the proposed AE, saying why the value is not an adverse event."""
-        lab_result = self.get_object()
-        payload = LabProposalDismissSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        lab_result = services.lab_proposal_dismiss(actor=request.user, lab_result=lab_result, **payload.validated_data)
-        return self.respond(lab_result, status.HTTP_200_OK)
+        return self.act(LabProposalDismissSerializer, services.lab_proposal_dismiss, lab_result=self.get_object())
 
 
 class LabTestSerializer(serializers.Serializer):

@@ -5,6 +5,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+# A decimal input of any size and precision: the type only, the ranges are the model's (checked by the service,
+# so the API and the form give the same message).
+DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
+
 
 @extend_schema_field(OpenApiTypes.STR)
 class RecordUrlField(serializers.Field):

@@ -197,10 +197,7 @@ class _OutcomeViewSet(SelectorViewSetMixin, mixins.ListModelMixin, mixins.Retrie
     http_method_names = ["get", "post", "head", "options"]
 
     def create(self, request, *args, **kwargs):
-        payload = self.record_serializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        obj = type(self).record_service(actor=request.user, **payload.validated_data)
-        return self.respond(obj, status.HTTP_201_CREATED)
+        return self.act(self.record_serializer, type(self).record_service, status.HTTP_201_CREATED)
 
 
 class _CorrectionMixin:
@@ -211,13 +208,7 @@ class _CorrectionMixin:
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def partial_update(self, request, *args, **kwargs):
-        obj = self.get_object()
-        payload = self.update_serializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        changes = dict(payload.validated_data)
-        reason = changes.pop("reason", "")
-        obj = type(self).update_service(actor=request.user, reason=reason, **{self.update_kwarg: obj}, **changes)
-        return self.respond(obj, status.HTTP_200_OK)
+        return self.act(self.update_serializer, type(self).update_service, **{self.update_kwarg: self.get_object()})
 
 
 @extend_schema_view(
