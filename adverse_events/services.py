@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_delete, audited_update
+from core.validation import refuse_unknown_fields, with_model_errors
 from dosing.models import Course
 from patients.models import Death, Patient
 from patients.services import check_patient_site
@@ -143,19 +144,12 @@ def adverse_event_report(
 ) -> AdverseEvent:
     """Report an adverse event: a CTCAE term at a grade the term defines, dates, course, attribution to
     every study drug received, seriousness with its criteria and awareness time, action and outcome."""
-    unknown = set(values) - set(AE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    refuse_unknown_fields(values, AE_FIELDS)
     _check_patient(actor, patient)
     attributions = attributions or {}
     errors = _validate(patient, values, attributions)
     ae = AdverseEvent(patient=patient, reported_by=actor, source_lab_result=source_lab_result, **values)
-    try:
-        ae.full_clean(exclude=list(errors))
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, messages[0])
-    if errors:
+    if with_model_errors(ae, errors):
         raise ValidationError(errors)
     audited_create(ae, actor=actor, reason="Adverse event reported")
     _save_attributions(actor, ae, attributions, "Attribution given")
@@ -167,9 +161,7 @@ def adverse_event_update(
     *, actor, ae: AdverseEvent, reason: str = "", attributions: dict | None = None, **changes
 ) -> AdverseEvent:
     """Correct an AE. Changing a saved value (e.g. the grade) needs a reason; the old value stays in the audit trail."""
-    unknown = set(changes) - set(AE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    refuse_unknown_fields(changes, AE_FIELDS)
     ae = AdverseEvent.objects.select_for_update(of=("self",)).select_related("patient", "term").get(pk=ae.pk)
     _check_patient(actor, ae.patient)
     merged = {name: getattr(ae, name) for name in AE_FIELDS} | changes
@@ -248,11 +240,7 @@ def lab_result_record(
     errors = {}
     if collected_on and collected_on > timezone.localdate():
         errors["collected_on"] = IN_FUTURE
-    try:
-        result.full_clean(exclude=list(errors))
-    except ValidationError as exc:
-        errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
-    if not errors:
+    if not with_model_errors(result, errors):
         try:
             result.grade = grade_result(result)
         except UnknownLabTest as exc:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_update
+from core.validation import refuse_unknown_fields, with_model_errors
 from patients.models import Patient
 from patients.services import check_patient_site
 
@@ -59,20 +60,12 @@ def _validate(patient: Patient, assessed_on: date, values: dict, *, exclude_pk=N
 @transaction.atomic
 def assessment_record(*, actor, patient: Patient, assessed_on: date, **values) -> MarrowAssessment:
     """Record a bone-marrow evaluation with its same-day counts, MRD and cytogenetics."""
-    unknown = set(values) - set(VALUE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    refuse_unknown_fields(values, VALUE_FIELDS)
     check_patient_site(actor, patient)
     if not patient.is_followed:
         raise ValidationError({"patient": NOT_REGISTERED})
     assessment = MarrowAssessment(patient=patient, assessed_on=assessed_on, recorded_by=actor, **values)
-    errors = _validate(patient, assessed_on, values)
-    try:
-        assessment.full_clean(exclude=list(errors))
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, messages[0])
-    if errors:
+    if errors := with_model_errors(assessment, _validate(patient, assessed_on, values)):
         raise ValidationError(errors)
     return audited_create(assessment, actor=actor, reason="Marrow evaluation recorded")
 
@@ -80,9 +73,7 @@ def assessment_record(*, actor, patient: Patient, assessed_on: date, **values) -
 @transaction.atomic
 def assessment_update(*, actor, assessment: MarrowAssessment, reason: str = "", **changes) -> MarrowAssessment:
     """Correct an evaluation; changing a saved value needs a reason. The derived response follows."""
-    unknown = set(changes) - set(VALUE_FIELDS) - {"assessed_on"}
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    refuse_unknown_fields(changes, {*VALUE_FIELDS, "assessed_on"})
     patient = assessment.patient
     check_patient_site(actor, patient)
     merged = {name: getattr(assessment, name) for name in VALUE_FIELDS} | changes

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.audit.writes import REASON_REQUIRED, audited_create, audited_update, changed_fields
+from core.validation import refuse_unknown_fields
 
 from ..models import Baseline, Patient
 from ..validators import BASELINE_FIELDS, validate_baseline
@@ -37,9 +38,7 @@ def baseline_record(*, actor, patient: Patient, reason: str = "", **values) -> B
     not stored: selectors derive them.
     """
     check_patient_site(actor, patient)
-    unknown = set(values) - set(BASELINE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), FIELD_NOT_BASELINE))
+    refuse_unknown_fields(values, BASELINE_FIELDS, FIELD_NOT_BASELINE)
     typed, errors = _typed(values)
     baseline = Baseline.objects.select_for_update().filter(patient=patient).first()
     if baseline is None:
