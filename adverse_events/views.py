@@ -10,7 +10,6 @@ form, which comes back with the search results or the picked term's grades and n
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.forms import MultipleChoiceField
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from core.formatting import plain_number
 from core.forms import SignatureForm, render_form, submit
+from core.paging import paginate
 from core.selectors import signatures_for
 from dosing.selectors import courses_for
 from patients.models import Patient
@@ -261,10 +261,6 @@ def sae_report(request, pk):
     return _detail(request, ae, sae_form=form, status=400)
 
 
-def _open_proposals(user, patient):
-    return selectors.lab_results_for(user).filter(patient=patient, proposal_status=LabProposalStatus.PROPOSED)
-
-
 @login_required
 @permission_required("adverse_events.view_adverseevent", raise_exception=True)
 def patient_aes(request, patient_pk):
@@ -275,7 +271,7 @@ def patient_aes(request, patient_pk):
         {
             "patient": patient,
             "rows": selectors.patient_aes(request.user, patient),
-            "proposals": list(_open_proposals(request.user, patient)),
+            "proposals": list(selectors.open_lab_proposals(request.user, patient)),
             "can_record": patient.is_followed,
         },
     )
@@ -297,9 +293,7 @@ def log(request):
     form = AELogFilterForm(request.GET or None, socs=_socs())
     filters = form.filters() if form.is_bound else {}
     rows = selectors.site_ae_log(request.user, **filters)
-    page = Paginator(rows, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, rows, LOG_PAGE_SIZE)
     return render(
         request,
         "adverse_events/log.html",
@@ -309,7 +303,7 @@ def log(request):
             "page": page,
             "total": len(rows),
             "filtered": bool(filters),
-            "query": query.urlencode(),
+            "query": query,
         },
     )
 

@@ -3,7 +3,7 @@
 from django import template
 
 from .. import selectors
-from ..choices import RELATED_ATTRIBUTIONS, LabProposalStatus
+from ..choices import RELATED_ATTRIBUTIONS
 from ..derivations.windows import (
     IN_WINDOW,
     OUT_OF_WINDOW,
@@ -58,9 +58,7 @@ def patient_adverse_events_panel(context, patient):
     rows = selectors.patient_aes(user, patient)
     proposals = []
     if user.has_perm("adverse_events.view_labresult"):
-        proposals = list(
-            selectors.lab_results_for(user).filter(patient=patient, proposal_status=LabProposalStatus.PROPOSED)
-        )
+        proposals = list(selectors.open_lab_proposals(user, patient))
     return {
         "show": True,
         "patient": patient,

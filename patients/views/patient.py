@@ -2,10 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from core.forms import SignatureForm, render_form, submit
+from core.paging import paginate
 from core.selectors import signatures_for
 from trial.models import ProtocolVersion
 from trial.selectors import sites_for_user
@@ -28,18 +28,14 @@ def patient_list(request):
         "status": request.GET.get("status", ""),
         "protocol_version": request.GET.get("version", ""),
     }
-    page = Paginator(selectors.patient_list(request.user, **filters), PATIENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, selectors.patient_list(request.user, **filters), PATIENTS_PER_PAGE)
     return render(
         request,
         "patients/list.html",
         {
             "patients": page.object_list,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "filters": filters,
             "statuses": PatientStatus.choices,
             "versions": ProtocolVersion.objects.order_by("effective_date"),
