@@ -7,8 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_delete, audited_update
-from core.validation import refuse_unknown_fields, with_model_errors
+from core.validation import IN_FUTURE, refuse_unknown_fields, with_model_errors
 from dosing.models import Course
+from dosing.services import COURSE_OF_OTHER_PATIENT
 from patients.models import Death, Patient
 from patients.services import check_patient_site
 
@@ -19,9 +20,7 @@ from .selectors import received_study_drugs
 NOT_REGISTERED = "Adverse events are recorded for registered patients only."
 GRADE_NOT_DEFINED = "{term} has no grade {grade} in CTCAE; its grades are {grades}."
 VERBATIM_REQUIRED = "Describe the event: an “Other, specify” term needs the verbatim text."
-IN_FUTURE = "This date is in the future."
 RESOLVED_BEFORE_ONSET = "The resolution date is before the onset."
-COURSE_OF_OTHER_PATIENT = "This course belongs to another patient."
 COURSE_AFTER_ONSET = "Course {number} started on {date}, after the onset."
 GRADE_5_NEEDS_DEATH = "Grade 5 means death: record the patient's death (date and cause) first."
 GRADE_5_IS_FATAL = "A grade 5 event has the outcome fatal."

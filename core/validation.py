@@ -1,8 +1,10 @@
-"""Checks every service makes before it writes: only the fields it takes, and every problem at once."""
+"""Checks every service makes before it writes: only the fields it takes, no date in the future, every problem
+at once."""
 
 from django.core.exceptions import ValidationError
 
 UNKNOWN_FIELD = "Unknown field."
+IN_FUTURE = "This date is in the future."
 
 
 def refuse_unknown_fields(values, allowed, message: str = UNKNOWN_FIELD) -> None:

@@ -12,6 +12,7 @@ from core.choices import SignatureMeaning, SignatureStatus
 from core.formatting import plain_number
 from core.models import Signature
 from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
+from core.validation import IN_FUTURE
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors.baseline import baseline_of
@@ -28,8 +29,8 @@ from .selectors import cumulative_per_m2
 
 NOT_REGISTERED = "Only a registered patient can start a course."
 BEFORE_REGISTRATION = "A course cannot start before the patient's registration date ({date})."
+COURSE_OF_OTHER_PATIENT = "This course belongs to another patient."
 NOT_AFTER_PREVIOUS = "Course {number} started on {date}; the next course must start after it."
-IN_FUTURE = "This date is in the future."
 SEQUENCE_COMPLETE = "Every course planned by the protocol version has been started."
 NO_EARLY_MAINTENANCE = "There is no maintenance course ahead in this patient's plan to start early."
 ALREADY_IN_MAINTENANCE = "The patient is already in maintenance; an early start needs no reason."

@@ -7,16 +7,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_update
-from core.validation import refuse_unknown_fields, with_model_errors
+from core.validation import IN_FUTURE, refuse_unknown_fields, with_model_errors
+from dosing.services import COURSE_OF_OTHER_PATIENT
 from patients.models import Patient
 from patients.services import check_patient_site
+from patients.services.outcomes import BEFORE_REGISTRATION
 
 from .models import MarrowAssessment
 
 NOT_REGISTERED = "Marrow evaluations are recorded for registered patients only."
-IN_FUTURE = "This date is in the future."
-BEFORE_REGISTRATION = "This date is before the patient's registration ({date})."
-COURSE_OF_OTHER_PATIENT = "This course belongs to another patient."
 COURSE_AFTER_ASSESSMENT = "Course {number} started on {date}, after this evaluation."
 LEVEL_WITHOUT_DETECTION = "A level is recorded only when MRD is detected."
 ONE_PER_DAY = "An evaluation is already recorded for this patient on this date."

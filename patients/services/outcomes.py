@@ -7,13 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_update
+from core.validation import IN_FUTURE
 
 from ..choices import ConditioningAgent, PatientStatus, VitalStatus
 from ..models import Death, FollowUp, OffStudy, Patient, Transplant
 from .patient import check_patient_site
 
 NOT_REGISTERED = "Outcomes are recorded for registered patients only."
-IN_FUTURE = "This date is in the future."
 BEFORE_REGISTRATION = "This date is before the patient's registration ({date})."
 AFTER_DEATH = "This date is after the patient's death ({date})."
 ALREADY_RECORDED = "Already recorded for this patient; correct the existing record instead."

@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.audit.writes import audited_create, audited_update
 from core.choices import SignatureMeaning
 from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
+from core.validation import IN_FUTURE
 from trial.models import ProtocolVersion, Trial
 
 from ..choices import PatientStatus
@@ -16,7 +17,6 @@ from ..models import Consent, Patient
 from ..selectors.registration import next_sequence_number, protocol_version_for
 from .patient import check_patient_site
 
-DATE_IN_FUTURE = "This date is in the future."
 NOT_IN_SCREENING = "Only a patient in screening can be {action}; this patient is {status}."
 NO_CONSENT = "No signed consent is recorded on or before the registration date."
 NO_ASSESSMENT = "No eligibility assessment is recorded for this patient."
@@ -29,7 +29,7 @@ REASON_REQUIRED = "Give the reason for this correction."
 
 def _not_future(field, value: date):
     if value > timezone.localdate():
-        raise ValidationError({field: DATE_IN_FUTURE})
+        raise ValidationError({field: IN_FUTURE})
 
 
 @transaction.atomic
