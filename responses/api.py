@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import refuse_input
-from core.api.fields import DECIMAL_INPUT, HistoryUrlField, SiteScopedPrimaryKeyField
+from core.api.fields import DECIMAL_INPUT, HistoryUrlField, ReasonForChangeField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
 from core.api.viewsets import SelectorViewSetMixin
 from dosing.models import Course
@@ -33,7 +33,6 @@ from .models import MarrowAssessment
 NO_ENDPOINTS = "This patient is not registered: there are no endpoints yet."
 DERIVED_NOT_TYPED = "The response and relapse are derived from the recorded values and cannot be entered."
 ASSESSMENT_NOT_TYPED = dict.fromkeys(("response", "relapse"), DERIVED_NOT_TYPED)
-REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
 
 
 def outcomes_by_assessment(assessments) -> dict[int, Outcome | None]:
@@ -248,7 +247,7 @@ AssessmentUpdateSerializer = type(
     {
         "assessed_on": serializers.DateField(required=False),
         **_values(required=False),
-        "reason": serializers.CharField(required=False, allow_blank=True, default="", help_text=REASON_FOR_CHANGE),
+        "reason": ReasonForChangeField(),
     },
 )
 

@@ -16,7 +16,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 
 from core.api.errors import DERIVED_NOT_TYPED, refuse_input
-from core.api.fields import HistoryUrlField, SiteScopedPrimaryKeyField
+from core.api.fields import HistoryUrlField, ReasonForChangeField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -32,7 +32,7 @@ TERM_REQUIRED = "Give the CTCAE term: its id (term) or its MedDRA code (meddra_c
 UNKNOWN_MEDDRA_CODE = "No CTCAE v{version} term has the MedDRA code {code}."
 TERM_AND_CODE_DISAGREE = "The MedDRA code is that of {term}, not of the term given."
 DRUG_TWICE = "Give one attribution per drug: {drugs} given more than once."
-REASON_FOR_CHANGE = "Reason for change (needed to change a saved value, e.g. the grade)."
+AE_REASON_FOR_CHANGE = "Reason for change (needed to change a saved value, e.g. the grade)."
 SAE_REPORT_BY_ACTION = "Record the submission of the expedited report with POST …/sae-report/."
 AE_NOT_TYPED = dict.fromkeys(("course_day", "window", "sae", "related"), DERIVED_NOT_TYPED) | {
     "sae_reported_at": SAE_REPORT_BY_ACTION
@@ -226,7 +226,7 @@ class AdverseEventReportSerializer(AEValuesSerializer):
 
 
 class AdverseEventUpdateSerializer(AEValuesSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, help_text=REASON_FOR_CHANGE)
+    reason = ReasonForChangeField(help_text=AE_REASON_FOR_CHANGE)
 
 
 class SAEReportSerializer(serializers.Serializer):

@@ -1,4 +1,5 @@
-"""Serializer fields every app's API uses: links to a record's audit trail and signatures, and site-scoped ids."""
+"""Serializer fields every app's API uses: links to a record's audit trail and signatures, site-scoped ids, the
+reason for change."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -8,6 +9,19 @@ from rest_framework.reverse import reverse
 # A decimal input of any size and precision: the type only, the ranges are the model's (checked by the service,
 # so the API and the form give the same message).
 DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
+REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
+
+
+class ReasonForChangeField(serializers.CharField):
+    """The reason for change every correction (PATCH) of a saved record carries; the service asks for it when a
+    saved value changes (the API's side of ``core.forms.ReasonForChangeMixin``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("help_text", REASON_FOR_CHANGE)
+        super().__init__(**kwargs)
 
 
 @extend_schema_field(OpenApiTypes.STR)

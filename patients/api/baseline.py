@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 
 from core.api.errors import DERIVED_NOT_TYPED, refuse_input
-from core.api.fields import DECIMAL_INPUT, HistoryUrlField
+from core.api.fields import DECIMAL_INPUT, HistoryUrlField, ReasonForChangeField
 from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import SalvageStatus
@@ -56,9 +56,7 @@ class BaselineCreateSerializer(BaselineValuesSerializer):
 
 
 class BaselineUpdateSerializer(BaselineValuesSerializer):
-    reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Reason for change (needed to change a saved value)"
-    )
+    reason = ReasonForChangeField()
 
 
 class BaselineSerializer(serializers.ModelSerializer):

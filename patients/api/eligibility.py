@@ -13,7 +13,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
-from core.api.fields import HistoryUrlField
+from core.api.fields import HistoryUrlField, ReasonForChangeField
 from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import Diagnosis, DiseaseStatus, PosNeg
@@ -137,7 +137,7 @@ class EligibilityCreateSerializer(EligibilityValuesSerializer):
 
 
 class EligibilityUpdateSerializer(EligibilityValuesSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Reason for change")
+    reason = ReasonForChangeField()
 
 
 class EligibilityWaiveSerializer(serializers.Serializer):

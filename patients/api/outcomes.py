@@ -10,7 +10,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 
-from core.api.fields import HistoryUrlField
+from core.api.fields import HistoryUrlField, ReasonForChangeField
 from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import DeathCause, DonorType, FollowUpDiseaseStatus, OffStudyReason, TransplantStatus, VitalStatus
@@ -18,9 +18,6 @@ from ..models import Death, FollowUp, OffStudy, Transplant
 from ..selectors import outcomes as selectors
 from ..services import outcomes as services
 from .fields import SitePatientField
-
-REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
-
 
 # --- Output ---
 
@@ -100,10 +97,6 @@ def _choice(choices, help_text=""):
     return serializers.ChoiceField(choices=choices, required=False, allow_blank=True, help_text=help_text)
 
 
-def _reason():
-    return serializers.CharField(required=False, allow_blank=True, default="", help_text=REASON_FOR_CHANGE)
-
-
 class TransplantRecordSerializer(_PatientInputSerializer):
     status = serializers.ChoiceField(choices=TransplantStatus.choices, help_text="A planned date may be in the future.")
     transplant_date = serializers.DateField(help_text="Day 0 of the transplant, or the planned date.")
@@ -122,7 +115,7 @@ class TransplantUpdateSerializer(serializers.Serializer):
     conditioning_agents = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="ConditioningAgent codes, e.g. busulfan, tbi."
     )
-    reason = _reason()
+    reason = ReasonForChangeField()
 
 
 class OffStudyRecordSerializer(_PatientInputSerializer):
@@ -150,7 +143,7 @@ class DeathUpdateSerializer(serializers.Serializer):
     death_date = serializers.DateField(required=False)
     cause = serializers.ChoiceField(choices=DeathCause.choices, required=False)
     cause_detail = _text()
-    reason = _reason()
+    reason = ReasonForChangeField()
 
 
 # --- Filters ---

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.errors import refuse_input
-from core.api.fields import HistoryUrlField
+from core.api.fields import HistoryUrlField, ReasonForChangeField
 from core.api.viewsets import SelectorViewSetMixin
 from core.services import NOT_ALLOWED_TO_SIGN
 from trial.models import ProtocolVersion, Site
@@ -60,7 +60,7 @@ class PatientUpdateSerializer(serializers.Serializer):
     family_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     medical_record_number = serializers.CharField(required=False, allow_blank=True, max_length=30)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
-    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Reason for change")
+    reason = ReasonForChangeField()
 
 
 class ConsentSerializer(serializers.ModelSerializer):
