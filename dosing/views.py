@@ -15,10 +15,10 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.forms import render_form, submit
 from core.models import Signature
+from core.redirects import next_url
 from patients.choices import PatientStatus
 from patients.selectors import patient_get
 
@@ -51,13 +51,6 @@ OVER_MAXIMUM = _message_pattern(services.OVER_CUMULATIVE_MAXIMUM)
 
 def _cumulative(patient):
     return selectors.cumulative_doses_by_patient([patient])[patient.pk]
-
-
-def _safe_next(request, default):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
 
 
 def _decimal_param(request, name):
@@ -219,7 +212,7 @@ def _administration_context(administration, cumulative):
 def administration_record(request, pk):
     administration = selectors.administration_get(request.user, pk)
     course_url = reverse("dosing:course-detail", args=[administration.course_id])
-    next_url = _safe_next(request, course_url)
+    back = next_url(request, course_url)
     form = DoseRecordForm(request.POST or None, administration=administration)
     dose = _decimal_param(request, "dose")
     if not form.is_bound and dose is not None:
@@ -235,14 +228,14 @@ def administration_record(request, pk):
         if recorded.reduction_percent and form.cleaned_data.get("reduce_rest_of_course"):
             what += f"; later doses of this course reduced by {dose_text(recorded.reduction_percent)}%"
         messages.success(request, f"Recorded: {what} ({recorded.course.patient.subject_id}, day {recorded.day}).")
-        return redirect(next_url)
+        return redirect(back)
     over_maximum = any(OVER_MAXIMUM.match(m) for m in form.errors.get("dose_given", []))
     context = _administration_context(administration, _cumulative(administration.course.patient))
     typed_dose = form.data.get("dose_given", "") if form.is_bound else ""
     context.update(
         {
             "form": form,
-            "next": next_url if next_url != course_url else "",
+            "next": back if back != course_url else "",
             "over_maximum": over_maximum,
             "override_query": f"?dose={typed_dose}" if typed_dose else "",
         }
