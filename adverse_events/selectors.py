@@ -16,7 +16,7 @@ from dosing.models import PlannedAdministration
 from patients.models import Patient
 from trial.models import Drug, ProtocolParameter
 
-from .choices import RELATED_ATTRIBUTIONS
+from .choices import RELATED_ATTRIBUTIONS, LabProposalStatus
 from .derivations.grading import (
     UNIT_NOT_GRADED,
     UNKNOWN_LAB_TEST,
@@ -246,6 +246,11 @@ def lab_results_for(user):
         .select_related("patient__site", "recorded_by")
         .prefetch_related("adverse_events")
     )
+
+
+def open_lab_proposals(user, patient):
+    """The patient's lab values whose proposed AE awaits confirmation or dismissal."""
+    return lab_results_for(user).filter(patient=patient, proposal_status=LabProposalStatus.PROPOSED)
 
 
 def lab_result_get(user, pk):

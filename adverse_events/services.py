@@ -7,21 +7,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_delete, audited_update
+from core.validation import IN_FUTURE, refuse_unknown_fields, with_model_errors
 from dosing.models import Course
-from patients.choices import PatientStatus
+from dosing.services import COURSE_OF_OTHER_PATIENT
 from patients.models import Death, Patient
+from patients.services import check_patient_site
 
 from .choices import AEOutcome, Attribution, SAECriterion
 from .models import AdverseEvent, AEAttribution, CTCAETerm, LabGradingRule, LabResult
 from .selectors import received_study_drugs
 
-SITE_NOT_YOURS = "You are not a member of this patient's site."
 NOT_REGISTERED = "Adverse events are recorded for registered patients only."
 GRADE_NOT_DEFINED = "{term} has no grade {grade} in CTCAE; its grades are {grades}."
 VERBATIM_REQUIRED = "Describe the event: an “Other, specify” term needs the verbatim text."
-IN_FUTURE = "This date is in the future."
 RESOLVED_BEFORE_ONSET = "The resolution date is before the onset."
-COURSE_OF_OTHER_PATIENT = "This course belongs to another patient."
 COURSE_AFTER_ONSET = "Course {number} started on {date}, after the onset."
 GRADE_5_NEEDS_DEATH = "Grade 5 means death: record the patient's death (date and cause) first."
 GRADE_5_IS_FATAL = "A grade 5 event has the outcome fatal."
@@ -51,9 +50,8 @@ AE_FIELDS = (
 
 
 def _check_patient(actor, patient: Patient):
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"patient": SITE_NOT_YOURS})
-    if patient.status not in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY):
+    check_patient_site(actor, patient)
+    if not patient.is_followed:
         raise ValidationError({"patient": NOT_REGISTERED})
 
 
@@ -145,19 +143,12 @@ def adverse_event_report(
 ) -> AdverseEvent:
     """Report an adverse event: a CTCAE term at a grade the term defines, dates, course, attribution to
     every study drug received, seriousness with its criteria and awareness time, action and outcome."""
-    unknown = set(values) - set(AE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    refuse_unknown_fields(values, AE_FIELDS)
     _check_patient(actor, patient)
     attributions = attributions or {}
     errors = _validate(patient, values, attributions)
     ae = AdverseEvent(patient=patient, reported_by=actor, source_lab_result=source_lab_result, **values)
-    try:
-        ae.full_clean(exclude=list(errors))
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, messages[0])
-    if errors:
+    if with_model_errors(ae, errors):
         raise ValidationError(errors)
     audited_create(ae, actor=actor, reason="Adverse event reported")
     _save_attributions(actor, ae, attributions, "Attribution given")
@@ -169,9 +160,7 @@ def adverse_event_update(
     *, actor, ae: AdverseEvent, reason: str = "", attributions: dict | None = None, **changes
 ) -> AdverseEvent:
     """Correct an AE. Changing a saved value (e.g. the grade) needs a reason; the old value stays in the audit trail."""
-    unknown = set(changes) - set(AE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    refuse_unknown_fields(changes, AE_FIELDS)
     ae = AdverseEvent.objects.select_for_update(of=("self",)).select_related("patient", "term").get(pk=ae.pk)
     _check_patient(actor, ae.patient)
     merged = {name: getattr(ae, name) for name in AE_FIELDS} | changes
@@ -250,11 +239,7 @@ def lab_result_record(
     errors = {}
     if collected_on and collected_on > timezone.localdate():
         errors["collected_on"] = IN_FUTURE
-    try:
-        result.full_clean(exclude=list(errors))
-    except ValidationError as exc:
-        errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
-    if not errors:
+    if not with_model_errors(result, errors):
         try:
             result.grade = grade_result(result)
         except UnknownLabTest as exc:

@@ -10,18 +10,17 @@ form, which comes back with the search results or the picked term's grades and n
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.forms import MultipleChoiceField
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.forms import SignatureForm, add_service_errors
+from core.formatting import plain_number
+from core.forms import SignatureForm, render_form, submit
+from core.paging import paginate
 from core.selectors import signatures_for
 from dosing.selectors import courses_for
-from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors import patient_get
 from trial.models import ProtocolVersion
@@ -45,7 +44,6 @@ SEARCH = "search_terms"  # the no-JavaScript "Search" button of the term search
 PICK = "pick_term"  # the no-JavaScript button of a search result (its value is the term's id)
 MIN_QUERY = 2
 LOG_PAGE_SIZE = 100
-RECORDABLE = (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,13 +108,11 @@ def _form_context(form, patient, **extra):
 
 
 def _render_form(request, context):
-    form = context["form"]
-    status = 400 if form.is_bound and form.errors else 200
-    return render(request, "adverse_events/ae_form.html", context, status=status)
+    return render_form(request, "adverse_events/ae_form.html", context)
 
 
 def _blocked(patient):
-    return None if patient.status in RECORDABLE else services.NOT_REGISTERED
+    return None if patient.is_followed else services.NOT_REGISTERED
 
 
 def _form_kwargs(user, patient):
@@ -137,14 +133,13 @@ def ae_new(request, patient_pk):
         initial={"onset_date": timezone.localdate()},
         **_form_kwargs(request.user, patient),
     )
-    if form.is_bound and form.is_valid():
-        try:
-            ae = services.adverse_event_report(actor=request.user, patient=patient, **form.service_arguments())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Adverse event reported: {ae.term.term}, grade {ae.grade}.")
-            return redirect("adverse_events:patient-aes", patient_pk=patient.pk)
+    ae = submit(
+        form,
+        lambda _data: services.adverse_event_report(actor=request.user, patient=patient, **form.service_arguments()),
+    )
+    if ae is not None:
+        messages.success(request, f"Adverse event reported: {ae.term.term}, grade {ae.grade}.")
+        return redirect("adverse_events:patient-aes", patient_pk=patient.pk)
     context = _form_context(form, patient, terms=terms, searched=searched, blocked=_blocked(patient))
     return _render_form(request, context)
 
@@ -179,15 +174,15 @@ def ae_edit(request, pk):
     attributed = {a.drug for a in ae.attributions.all()}
     kwargs["drugs"] = sorted(set(kwargs["drugs"]) | attributed, key=lambda d: d.name)
     form, terms, searched = _ae_form(request, AdverseEventEditForm, initial=_initial_of(ae), **kwargs)
-    if form.is_bound and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        try:
-            services.adverse_event_update(actor=request.user, ae=ae, reason=reason, **_edited(ae, form))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Adverse event saved; earlier values stay in its audit trail.")
-            return redirect("adverse_events:ae-detail", pk=ae.pk)
+    saved = submit(
+        form,
+        lambda data: services.adverse_event_update(
+            actor=request.user, ae=ae, reason=data["reason"], **_edited(ae, form)
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Adverse event saved; earlier values stay in its audit trail.")
+        return redirect("adverse_events:ae-detail", pk=ae.pk)
     context = _form_context(form, patient, ae=ae, terms=terms, searched=searched)
     return _render_form(request, context)
 
@@ -255,21 +250,15 @@ def sae_report(request, pk):
     """Record that the expedited SAE report was submitted (stops the expedited-report clock)."""
     ae = selectors.ae_get(request.user, pk)
     form = SAEReportForm(request.POST)
-    if form.is_valid():
-        try:
-            reported_at = form.cleaned_data["sae_reported_at"]
-            services.sae_report_submit(actor=request.user, ae=ae, reported_at=reported_at)
-        except ValidationError as exc:
-            ae.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Expedited SAE report recorded as submitted.")
-            return redirect("adverse_events:ae-detail", pk=ae.pk)
+    submitted = submit(
+        form,
+        lambda data: services.sae_report_submit(actor=request.user, ae=ae, reported_at=data["sae_reported_at"]),
+        record=ae,
+    )
+    if submitted is not None:
+        messages.success(request, "Expedited SAE report recorded as submitted.")
+        return redirect("adverse_events:ae-detail", pk=ae.pk)
     return _detail(request, ae, sae_form=form, status=400)
-
-
-def _open_proposals(user, patient):
-    return selectors.lab_results_for(user).filter(patient=patient, proposal_status=LabProposalStatus.PROPOSED)
 
 
 @login_required
@@ -282,8 +271,8 @@ def patient_aes(request, patient_pk):
         {
             "patient": patient,
             "rows": selectors.patient_aes(request.user, patient),
-            "proposals": list(_open_proposals(request.user, patient)),
-            "can_record": patient.status in RECORDABLE,
+            "proposals": list(selectors.open_lab_proposals(request.user, patient)),
+            "can_record": patient.is_followed,
         },
     )
 
@@ -304,9 +293,7 @@ def log(request):
     form = AELogFilterForm(request.GET or None, socs=_socs())
     filters = form.filters() if form.is_bound else {}
     rows = selectors.site_ae_log(request.user, **filters)
-    page = Paginator(rows, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, rows, LOG_PAGE_SIZE)
     return render(
         request,
         "adverse_events/log.html",
@@ -316,7 +303,7 @@ def log(request):
             "page": page,
             "total": len(rows),
             "filtered": bool(filters),
-            "query": query.urlencode(),
+            "query": query,
         },
     )
 
@@ -333,7 +320,7 @@ def table3(request):
     versions = list(ProtocolVersion.objects.order_by("effective_date"))
     code = request.GET.get("version", "")
     version = next((v for v in versions if v.code == code), None)
-    registered = Patient.objects.for_user(request.user).filter(status__in=RECORDABLE)
+    registered = Patient.objects.for_user(request.user).followed()
     if version is not None:
         registered = registered.filter(protocol_version=version)
     denominator = registered.count()
@@ -360,7 +347,7 @@ def table3(request):
 
 
 def _grade_message(result) -> str:
-    text = f"{result.lab_term} {result.value.normalize():f} {result.unit}".strip()
+    text = f"{result.lab_term} {plain_number(result.value)} {result.unit}".strip()
     if result.grade is None:
         return f"{text}: not gradable with the values given (the normal range or baseline is missing)."
     if result.grade == 0:
@@ -382,16 +369,12 @@ def lab_new(request, patient_pk):
     form = LabResultForm(
         request.POST or None, tests=tests, initial={"collected_on": timezone.localdate(), "unit_system": system}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.lab_result_record(actor=request.user, patient=patient, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            level = messages.WARNING if result.proposal_status == LabProposalStatus.PROPOSED else messages.SUCCESS
-            messages.add_message(request, level, _grade_message(result))
-            return redirect(f"{_labs_url(patient)}#lab-{result.pk}")
-    return render(
+    result = submit(form, lambda data: services.lab_result_record(actor=request.user, patient=patient, **data))
+    if result is not None:
+        level = messages.WARNING if result.proposal_status == LabProposalStatus.PROPOSED else messages.SUCCESS
+        messages.add_message(request, level, _grade_message(result))
+        return redirect(f"{_labs_url(patient)}#lab-{result.pk}")
+    return render_form(
         request,
         "adverse_events/lab_form.html",
         {
@@ -401,7 +384,6 @@ def lab_new(request, patient_pk):
             "other_system": UnitSystem.US if system == UnitSystem.SI else UnitSystem.SI,
             "blocked": _blocked(patient),
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -417,7 +399,7 @@ def patient_labs(request, patient_pk):
     return render(
         request,
         "adverse_events/patient_labs.html",
-        {"patient": patient, "results": results, "can_record": patient.status in RECORDABLE},
+        {"patient": patient, "results": results, "can_record": patient.is_followed},
     )
 
 
@@ -447,15 +429,14 @@ def lab_confirm(request, pk):
     patient = result.patient
     initial = {"term": _lab_ctcae_term(result), "grade": result.grade, "onset_date": result.collected_on}
     form, terms, searched = _ae_form(request, AdverseEventForm, initial=initial, **_form_kwargs(request.user, patient))
-    if form.is_bound and form.is_valid():
-        try:
-            ae = services.lab_proposal_confirm(actor=request.user, lab_result=result, **form.service_arguments())
-        except ValidationError as exc:
-            result.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Adverse event reported from the lab value: {ae.term.term}, grade {ae.grade}.")
-            return redirect("adverse_events:patient-aes", patient_pk=patient.pk)
+    ae = submit(
+        form,
+        lambda _data: services.lab_proposal_confirm(actor=request.user, lab_result=result, **form.service_arguments()),
+        record=result,
+    )
+    if ae is not None:
+        messages.success(request, f"Adverse event reported from the lab value: {ae.term.term}, grade {ae.grade}.")
+        return redirect("adverse_events:patient-aes", patient_pk=patient.pk)
     context = _form_context(form, patient, lab=result, terms=terms, searched=searched, blocked=_blocked(patient))
     return _render_form(request, context)
 
@@ -467,18 +448,14 @@ def lab_dismiss(request, pk):
     if done:
         return done
     form = LabDismissForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.lab_proposal_dismiss(actor=request.user, lab_result=result, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            result.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Proposal dismissed; the lab value and the reason stay on record.")
-            return redirect(_labs_url(result.patient))
-    return render(
-        request,
-        "adverse_events/lab_dismiss.html",
-        {"patient": result.patient, "result": result, "form": form},
-        status=400 if form.errors else 200,
+    dismissed = submit(
+        form,
+        lambda data: services.lab_proposal_dismiss(actor=request.user, lab_result=result, reason=data["reason"]),
+        record=result,
+    )
+    if dismissed is not None:
+        messages.success(request, "Proposal dismissed; the lab value and the reason stay on record.")
+        return redirect(_labs_url(result.patient))
+    return render_form(
+        request, "adverse_events/lab_dismiss.html", {"patient": result.patient, "result": result, "form": form}
     )

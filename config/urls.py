@@ -5,7 +5,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from adverse_events.api import AdverseEventViewSet, CTCAETermViewSet, LabResultViewSet, LabTestListView, Table3View
+from adverse_events.api.events import AdverseEventViewSet
+from adverse_events.api.labs import LabResultViewSet, LabTestListView
+from adverse_events.api.table3 import Table3View
+from adverse_events.api.terms import CTCAETermViewSet
 from core.api.records import RecordHistoryView, RecordSignaturesView
 from core.views import healthz
 from dosing.api import AdministrationViewSet, CourseViewSet, PatientCumulativeDosesView

@@ -1,6 +1,9 @@
-"""Form pieces every app uses: date widgets, the signature form, the reason for change, service errors."""
+"""Form pieces every app uses: date widgets, the signature form, the reason for change, submitting a form's data
+to a service and showing its errors."""
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
 
 from .choices import SignatureMeaning
 
@@ -59,3 +62,25 @@ def add_service_errors(form, exc):
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def submit(form, save, *, record=None):
+    """Send a bound, valid form's data to a service: ``save(data)`` with a copy of the cleaned data.
+
+    Returns what the service returns (the record it wrote), or None when the form or the service refused; the
+    service's ValidationError is then shown on the form and ``record`` (the record being changed) reloaded as saved.
+    """
+    if not (form.is_bound and form.is_valid()):
+        return None
+    try:
+        return save(dict(form.cleaned_data))
+    except ValidationError as exc:
+        if record is not None:
+            record.refresh_from_db()
+        add_service_errors(form, exc)
+        return None
+
+
+def render_form(request, template, context):
+    """A page with a form (``context["form"]``): 400 when it shows errors, so a refused submission is not a 200."""
+    return render(request, template, context, status=400 if context["form"].errors else 200)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors
 from .forms import SignatureForm
+from .redirects import next_url
 from .registry import get_record
 from .services import AUDIT_TRAIL_PERMISSION, signature_sign
 
@@ -32,9 +33,7 @@ def record_sign(request, label, pk):
     """Sign a record; the form lives on the record's page, errors come back there."""
     record = get_record(request.user, label, pk)
     form = SignatureForm(request.POST)
-    back = request.POST.get("next") or getattr(record, "get_absolute_url", lambda: "/")()
-    if not back.startswith("/"):
-        back = "/"
+    back = next_url(request, getattr(record, "get_absolute_url", lambda: "/")())
     if form.is_valid():
         try:
             signature_sign(

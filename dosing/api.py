@@ -14,24 +14,20 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from core.api.fields import DECIMAL_INPUT, HistoryUrlField, SignaturesUrlField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions, RoleModelPermissions
+from core.api.viewsets import SelectorViewSetMixin
 from core.services import NOT_ALLOWED_TO_SIGN
-from patients.models import Patient
+from patients.api.fields import SitePatientField
 from patients.selectors import patient_get
 from trial.choices import DoseLevel, Route
 from trial.models import Drug
 
 from . import selectors, services
 from .choices import RECORDED_STATUSES, AdministrationStatus
+from .derivations.doses import PER_M2_DECIMALS
 from .models import Course, DoseOverride, PlannedAdministration
-
-DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
-
-
-def _history_url(obj, context) -> str:
-    return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=context.get("request"))
-
 
 # --- Output ---
 
@@ -43,7 +39,7 @@ class AdministrationInCourseSerializer(serializers.ModelSerializer):
     drug_name = serializers.CharField(source="drug.name", read_only=True)
     recorded_by = serializers.CharField(source="recorded_by.signature_name", read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="administration-detail")
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = PlannedAdministration
@@ -59,9 +55,6 @@ class AdministrationInCourseSerializer(serializers.ModelSerializer):
             "planned_dose": {"help_text": "Absolute amount to give, in dose_unit (per-m² doses × the course's BSA)."},
             "dose_given": {"help_text": "Amount given, in dose_unit."},
         }
-
-    def get_history_url(self, obj) -> str:
-        return _history_url(obj, self.context)
 
 
 class AdministrationSerializer(AdministrationInCourseSerializer):
@@ -90,7 +83,7 @@ class CourseSerializer(serializers.ModelSerializer):
     started_by = serializers.CharField(source="started_by.signature_name", read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="course-detail")
     administrations_url = serializers.SerializerMethodField()
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = Course
@@ -105,9 +98,6 @@ class CourseSerializer(serializers.ModelSerializer):
     def get_administrations_url(self, obj) -> str:
         url = reverse("administration-list", request=self.context.get("request"))
         return f"{url}?course={obj.pk}"
-
-    def get_history_url(self, obj) -> str:
-        return _history_url(obj, self.context)
 
 
 class CourseDetailSerializer(CourseSerializer):
@@ -124,7 +114,7 @@ class DoseOverrideSerializer(serializers.ModelSerializer):
     """An investigator's signed authorisation to go past a drug's cumulative maximum (per m²)."""
 
     authorised_by = serializers.CharField(source="authorised_by.signature_name", read_only=True)
-    signatures_url = serializers.SerializerMethodField()
+    signatures_url = SignaturesUrlField()
 
     class Meta:
         model = DoseOverride
@@ -134,23 +124,24 @@ class DoseOverrideSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
-    def get_signatures_url(self, obj) -> str:
-        return reverse(
-            "api-record-signatures", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request")
-        )
-
 
 class CumulativeDoseSerializer(serializers.Serializer):
     drug = serializers.CharField(source="drug.code", help_text="Drug code, e.g. inotuzumab-ozogamicin.")
     drug_name = serializers.CharField(source="drug.name")
     total_per_m2 = serializers.DecimalField(
-        max_digits=10, decimal_places=4, help_text="Given so far, per m² (e.g. mg/m²), over all courses."
+        max_digits=10, decimal_places=PER_M2_DECIMALS, help_text="Given so far, per m² (e.g. mg/m²), over all courses."
     )
     maximum_per_m2 = serializers.DecimalField(
-        max_digits=10, decimal_places=4, allow_null=True, help_text="The protocol version's cumulative maximum."
+        max_digits=10,
+        decimal_places=PER_M2_DECIMALS,
+        allow_null=True,
+        help_text="The protocol version's cumulative maximum.",
     )
     remaining_per_m2 = serializers.DecimalField(
-        max_digits=10, decimal_places=4, allow_null=True, help_text="Maximum minus total (negative once exceeded)."
+        max_digits=10,
+        decimal_places=PER_M2_DECIMALS,
+        allow_null=True,
+        help_text="Maximum minus total (negative once exceeded).",
     )
 
 
@@ -165,9 +156,7 @@ class PatientCumulativeDosesSerializer(serializers.Serializer):
 
 
 class CourseStartSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(
-        queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
-    )
+    patient = SitePatientField()
     start_date = serializers.DateField(help_text="Course day 1.")
     height_cm = serializers.DecimalField(**DECIMAL_INPUT, help_text="Height (cm) for this course's BSA.")
     weight_kg = serializers.DecimalField(**DECIMAL_INPUT, help_text="Weight (kg) for this course's BSA.")
@@ -184,12 +173,6 @@ class CourseStartSerializer(serializers.Serializer):
         default="",
         help_text="Given only to start maintenance before the planned consolidation courses: why.",
     )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
-        return fields
 
 
 class CourseRecomputeSerializer(serializers.Serializer):
@@ -283,7 +266,13 @@ class AdministrationPagination(DefaultCursorPagination):
     ordering = ("planned_date", "id")
 
 
-class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class CourseViewSet(
+    SelectorViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Treatment courses of the caller's sites (``?patient=<id>`` for one patient's). Another site's answers 404.
 
     POST starts the patient's next course — its type follows the protocol version's sequence — and plans
@@ -295,43 +284,37 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     filterset_class = CourseFilter
     permission_classes = [ActionModelPermissions]
     action_permissions = {"recompute": ["dosing.change_course"]}
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
-            return Course.objects.none()
-        return selectors.courses_for(self.request.user)
+    model = Course
+    list_selector = selectors.courses_for
+    get_selector = selectors.course_get
 
     def get_serializer_class(self):
         return CourseDetailSerializer if self.action == "retrieve" else CourseSerializer
 
-    def get_object(self):
-        course = selectors.course_get(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, course)
-        return course
-
-    def _respond(self, course, status_code):
-        course = selectors.course_get(self.request.user, course.pk)
-        return Response(CourseDetailSerializer(course, context=self.get_serializer_context()).data, status=status_code)
-
     @extend_schema(request=CourseStartSerializer, responses={201: CourseDetailSerializer})
     def create(self, request, *args, **kwargs):
-        payload = CourseStartSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        course = services.course_start(actor=request.user, **payload.validated_data)
-        return self._respond(course, status.HTTP_201_CREATED)
+        return self.act(
+            CourseStartSerializer,
+            services.course_start,
+            status.HTTP_201_CREATED,
+            serializer_class=CourseDetailSerializer,
+        )
 
     @extend_schema(request=CourseRecomputeSerializer, responses={200: CourseDetailSerializer})
     @action(detail=True, methods=["post"])
     def recompute(self, request, pk=None):
         """Re-plan the doses still to give from a new height and weight (BSA); given doses stay as recorded."""
-        course = self.get_object()
-        payload = CourseRecomputeSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        course = services.course_recompute_bsa(actor=request.user, course=course, **payload.validated_data)
-        return self._respond(course, status.HTTP_200_OK)
+        return self.act(
+            CourseRecomputeSerializer,
+            services.course_recompute_bsa,
+            serializer_class=CourseDetailSerializer,
+            course=self.get_object(),
+        )
 
 
-class AdministrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AdministrationViewSet(
+    SelectorViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Planned doses of the caller's sites, in planned order, with what was given. Another site's answers 404.
 
     ``record`` records one as given, held or omitted (a difference from the plan needs a reason);
@@ -347,26 +330,15 @@ class AdministrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         "override": ["dosing.change_plannedadministration"],
     }
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return PlannedAdministration.objects.none()
-        return selectors.administrations_for(self.request.user)
-
-    def get_object(self):
-        administration = selectors.administration_get(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, administration)
-        return administration
+    model = PlannedAdministration
+    list_selector = selectors.administrations_for
+    get_selector = selectors.administration_get
 
     @extend_schema(request=DoseRecordSerializer, responses={200: AdministrationSerializer})
     @action(detail=True, methods=["post"])
     def record(self, request, pk=None):
         """Record the dose as given (when, how much, route), held or omitted — with the reason for any difference."""
-        administration = self.get_object()
-        payload = DoseRecordSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        services.dose_record(actor=request.user, administration=administration, **payload.validated_data)
-        fresh = selectors.administration_get(request.user, administration.pk)
-        return Response(self.get_serializer(fresh).data)
+        return self.act(DoseRecordSerializer, services.dose_record, administration=self.get_object())
 
     @extend_schema(request=DoseOverrideRequestSerializer, responses={201: DoseOverrideSerializer})
     @action(detail=True, methods=["post"])

@@ -14,7 +14,7 @@ from trial.models import Drug, ProtocolParameter, RegimenItem
 from trial.selectors import PlannedCourse, planned_courses
 
 from .choices import AdministrationStatus
-from .derivations.doses import cumulative_given_per_m2, given_per_m2
+from .derivations.doses import cumulative_given_per_m2, given_per_m2, round_per_m2
 from .models import Course, PlannedAdministration
 
 
@@ -123,7 +123,7 @@ def cumulative_doses_by_patient(patients) -> dict[int, list[dict]]:
         for drug in drugs:
             limit = limits.get((patient.protocol_version_id, drug.cumulative_limit_parameter))
             maximum = limit.value if limit else None
-            total = totals[patient.pk, drug.pk].quantize(Decimal("0.0001"))
+            total = round_per_m2(totals[patient.pk, drug.pk])
             lines.append(
                 {
                     "drug": drug,

@@ -9,27 +9,28 @@ from django.utils import timezone
 
 from core.audit.writes import audited_bulk_create, audited_create, audited_update
 from core.choices import SignatureMeaning, SignatureStatus
+from core.formatting import plain_number
 from core.models import Signature
 from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
+from core.validation import IN_FUTURE
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors.baseline import baseline_of
+from patients.services import check_patient_site
 from trial.choices import CoursePhase, DoseLevel
 from trial.derivations import DoseLevelRequired, PatientValueRequired
 from trial.models import DrugHoldRule
 from trial.selectors import parameter_value, planned_courses, regimen_items_for_course
 
 from .choices import AdministrationStatus
-from .derivations.doses import absolute_dose, bsa_m2, given_per_m2, plan_course, round_dose
+from .derivations.doses import absolute_dose, bsa_m2, given_per_m2, plan_course, round_dose, round_per_m2
 from .models import Course, DoseOverride, PlannedAdministration
 from .selectors import cumulative_per_m2
 
-PER_M2_PLACES = Decimal("0.0001")
-SITE_NOT_YOURS = "You are not a member of this patient's site."
 NOT_REGISTERED = "Only a registered patient can start a course."
 BEFORE_REGISTRATION = "A course cannot start before the patient's registration date ({date})."
+COURSE_OF_OTHER_PATIENT = "This course belongs to another patient."
 NOT_AFTER_PREVIOUS = "Course {number} started on {date}; the next course must start after it."
-IN_FUTURE = "This date is in the future."
 SEQUENCE_COMPLETE = "Every course planned by the protocol version has been started."
 NO_EARLY_MAINTENANCE = "There is no maintenance course ahead in this patient's plan to start early."
 ALREADY_IN_MAINTENANCE = "The patient is already in maintenance; an early start needs no reason."
@@ -45,17 +46,12 @@ BEFORE_COURSE_START = "The dose cannot be given before the course started ({date
 NEGATIVE_DOSE = "The dose must be greater than 0."
 REDUCTION_NEEDS_LOWER_DOSE = "A reduction for the rest of the course needs a dose lower than planned."
 OVER_CUMULATIVE_MAXIMUM = (
-    "This dose ({dose:.4f} {unit}/m²) would take cumulative {drug} to {total:.4f} {unit}/m², above the "
-    "protocol maximum of {maximum:.4f} {unit}/m²: an investigator's signed override is needed."
+    "This dose ({dose} {unit}/m²) would take cumulative {drug} to {total} {unit}/m², above the "
+    "protocol maximum of {maximum} {unit}/m²: an investigator's signed override is needed."
 )
 OVERRIDE_NOT_NEEDED = "This dose stays within the protocol maximum; no override is needed."
 NO_CUMULATIVE_MAXIMUM = "The protocol sets no cumulative maximum for {drug}; no override is needed."
 OVERRIDE_REASON_NEEDED = "Give the clinical reason for exceeding the maximum."
-
-
-def _check_site(actor, patient: Patient):
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"patient": SITE_NOT_YOURS})
 
 
 def _patient_values(patient: Patient) -> dict:
@@ -109,7 +105,7 @@ def course_start(
     The course type follows the patient's protocol version; with a reason, maintenance may start
     early. Doses are computed from the body-surface area of this course's height and weight.
     """
-    _check_site(actor, patient)
+    check_patient_site(actor, patient)
     patient = Patient.objects.select_for_update(of=("self",)).select_related("protocol_version").get(pk=patient.pk)
     if patient.status != PatientStatus.REGISTERED or patient.protocol_version is None:
         raise ValidationError({"patient": NOT_REGISTERED})
@@ -191,16 +187,11 @@ def course_start(
     return course
 
 
-def _plain(amount: Decimal) -> str:
-    """1.0900 → "1.09": an amount as a nurse writes it."""
-    return format(Decimal(amount).normalize(), "f")
-
-
 def _differences(administration, given_at, dose_given, route_given) -> list[str]:
     differences = []
     if administration.planned_dose is not None and dose_given != administration.planned_dose:
-        planned = f"{_plain(administration.planned_dose)} {administration.dose_unit}"
-        differences.append(f"dose {_plain(dose_given)} instead of {planned}")
+        planned = f"{plain_number(administration.planned_dose)} {administration.dose_unit}"
+        differences.append(f"dose {plain_number(dose_given)} instead of {planned}")
     if route_given and route_given != administration.route:
         differences.append(f"route {route_given} instead of {administration.route}")
     if given_at is not None:
@@ -241,7 +232,11 @@ def _check_cumulative(administration, dose_given):
     raise ValidationError(
         {
             "dose_given": OVER_CUMULATIVE_MAXIMUM.format(
-                dose=dose, unit=unit, drug=drug.name.lower(), total=before + dose, maximum=maximum
+                dose=round_per_m2(dose),
+                unit=unit,
+                drug=drug.name.lower(),
+                total=round_per_m2(before + dose),
+                maximum=round_per_m2(maximum),
             )
         }
     )
@@ -271,7 +266,7 @@ def dose_record(
         .get(pk=administration.pk)
     )
     course = administration.course
-    _check_site(actor, course.patient)
+    check_patient_site(actor, course.patient)
     reason = (reason or "").strip()
     errors: dict[str, str] = {}
     if status not in AdministrationStatus.values or status == AdministrationStatus.PENDING:
@@ -347,9 +342,7 @@ def _reduce_rest_of_course(actor, administration, fraction: Decimal, reason: str
             actor=actor,
             reason=f"Reduced by {percent}% for the rest of the course: {reason}",
             planned_dose=round_dose(other.planned_dose * fraction, other.dose_unit),
-            dose_per_m2=(other.dose_per_m2 * fraction).quantize(PER_M2_PLACES)
-            if other.dose_per_m2 is not None
-            else None,
+            dose_per_m2=round_per_m2(other.dose_per_m2 * fraction) if other.dose_per_m2 is not None else None,
             reduction_percent=percent,
         )
     audited_update(administration, actor=actor, reason=f"Reduced by {percent}%: {reason}", reduction_percent=percent)
@@ -358,7 +351,7 @@ def _reduce_rest_of_course(actor, administration, fraction: Decimal, reason: str
 @transaction.atomic
 def course_recompute_bsa(*, actor, course: Course, height_cm: Decimal, weight_kg: Decimal, reason: str) -> Course:
     """Re-plan the course's doses still to give from a new height/weight (an explicit, audited step)."""
-    _check_site(actor, course.patient)
+    check_patient_site(actor, course.patient)
     errors = {}
     for name, value in (("height_cm", height_cm), ("weight_kg", weight_kg)):
         try:
@@ -383,7 +376,7 @@ def dose_override_authorise(
 ) -> DoseOverride:
     """An investigator signs an authorisation to give a dose above the drug's cumulative maximum."""
     course = administration.course
-    _check_site(actor, course.patient)
+    check_patient_site(actor, course.patient)
     if not actor.has_perm("core.sign_records"):
         raise ValidationError({"password": NOT_ALLOWED_TO_SIGN})
     if not (reason or "").strip():

@@ -12,14 +12,13 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 
-from core.forms import add_service_errors
+from core.forms import render_form, submit
 from core.models import Signature
+from core.redirects import next_url
 from patients.choices import PatientStatus
 from patients.selectors import patient_get
 
@@ -33,7 +32,7 @@ from .derivations.calendar import (
     course_summary,
     dose_text,
 )
-from .derivations.doses import given_per_m2
+from .derivations.doses import given_per_m2, round_per_m2
 from .forms import CourseRecomputeForm, CourseStartForm, DoseOverrideForm, DoseRecordForm
 
 
@@ -52,13 +51,6 @@ OVER_MAXIMUM = _message_pattern(services.OVER_CUMULATIVE_MAXIMUM)
 
 def _cumulative(patient):
     return selectors.cumulative_doses_by_patient([patient])[patient.pk]
-
-
-def _safe_next(request, default):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
 
 
 def _decimal_param(request, name):
@@ -101,17 +93,13 @@ def course_start(request, patient_pk):
         blocked = services.NOT_REGISTERED
     elif preview.step is None:
         blocked = services.SEQUENCE_COMPLETE
-    if request.method == "POST" and form.is_valid():
-        try:
-            course = services.course_start(actor=request.user, patient=patient, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, f"Course {course.course_number} ({course.course_type.name}) started; its doses are planned."
-            )
-            return redirect("dosing:course-detail", pk=course.pk)
-    return render(
+    course = submit(form, lambda data: services.course_start(actor=request.user, patient=patient, **data))
+    if course is not None:
+        messages.success(
+            request, f"Course {course.course_number} ({course.course_type.name}) started; its doses are planned."
+        )
+        return redirect("dosing:course-detail", pk=course.pk)
+    return render_form(
         request,
         "dosing/course_start.html",
         {
@@ -121,7 +109,6 @@ def course_start(request, patient_pk):
             "blocked": blocked,
             "cumulative": _cumulative(patient),
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -167,18 +154,15 @@ def course_recompute(request, pk):
     form = CourseRecomputeForm(
         request.POST or None, initial={"height_cm": course.height_cm, "weight_kg": course.weight_kg}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            course = services.course_recompute_bsa(actor=request.user, course=course, **form.cleaned_data)
-        except ValidationError as exc:
-            course.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, f"BSA is now {course.bsa_m2} m²: {len(pending)} dose(s) still to give were re-planned."
-            )
-            return redirect("dosing:course-detail", pk=course.pk)
-    return render(
+    recomputed = submit(
+        form, lambda data: services.course_recompute_bsa(actor=request.user, course=course, **data), record=course
+    )
+    if recomputed is not None:
+        messages.success(
+            request, f"BSA is now {recomputed.bsa_m2} m²: {len(pending)} dose(s) still to give were re-planned."
+        )
+        return redirect("dosing:course-detail", pk=recomputed.pk)
+    return render_form(
         request,
         "dosing/course_recompute.html",
         {
@@ -188,7 +172,6 @@ def course_recompute(request, pk):
             "pending": pending,
             "cumulative": _cumulative(course.patient),
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -229,37 +212,35 @@ def _administration_context(administration, cumulative):
 def administration_record(request, pk):
     administration = selectors.administration_get(request.user, pk)
     course_url = reverse("dosing:course-detail", args=[administration.course_id])
-    next_url = _safe_next(request, course_url)
+    back = next_url(request, course_url)
     form = DoseRecordForm(request.POST or None, administration=administration)
     dose = _decimal_param(request, "dose")
     if not form.is_bound and dose is not None:
         form.initial["dose_given"] = dose
-    over_maximum = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            recorded = services.dose_record(
-                actor=request.user, administration=administration, **form.service_arguments()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            over_maximum = any(OVER_MAXIMUM.match(m) for m in getattr(exc, "message_dict", {}).get("dose_given", []))
-        else:
-            what = f"{recorded.drug.name} {recorded.get_status_display().lower()}"
-            if recorded.reduction_percent and form.cleaned_data.get("reduce_rest_of_course"):
-                what += f"; later doses of this course reduced by {dose_text(recorded.reduction_percent)}%"
-            messages.success(request, f"Recorded: {what} ({recorded.course.patient.subject_id}, day {recorded.day}).")
-            return redirect(next_url)
+    recorded = submit(
+        form,
+        lambda _data: services.dose_record(
+            actor=request.user, administration=administration, **form.service_arguments()
+        ),
+    )
+    if recorded is not None:
+        what = f"{recorded.drug.name} {recorded.get_status_display().lower()}"
+        if recorded.reduction_percent and form.cleaned_data.get("reduce_rest_of_course"):
+            what += f"; later doses of this course reduced by {dose_text(recorded.reduction_percent)}%"
+        messages.success(request, f"Recorded: {what} ({recorded.course.patient.subject_id}, day {recorded.day}).")
+        return redirect(back)
+    over_maximum = any(OVER_MAXIMUM.match(m) for m in form.errors.get("dose_given", []))
     context = _administration_context(administration, _cumulative(administration.course.patient))
     typed_dose = form.data.get("dose_given", "") if form.is_bound else ""
     context.update(
         {
             "form": form,
-            "next": next_url if next_url != course_url else "",
+            "next": back if back != course_url else "",
             "over_maximum": over_maximum,
             "override_query": f"?dose={typed_dose}" if typed_dose else "",
         }
     )
-    return render(request, "dosing/administration_record.html", context, status=400 if form.errors else 200)
+    return render_form(request, "dosing/administration_record.html", context)
 
 
 @login_required
@@ -269,20 +250,18 @@ def administration_override(request, pk):
     dose = _decimal_param(request, "dose") or administration.planned_dose
     dose = Decimal(dose_text(dose)) if dose is not None else None
     form = DoseOverrideForm(request.POST or None, initial={"dose_given": dose}, administration=administration)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.dose_override_authorise(actor=request.user, administration=administration, **data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                f"Override signed for {dose_text(data['dose_given'])} of {administration.drug.name.lower()}: "
-                "the dose can now be recorded.",
-            )
-            url = reverse("dosing:administration-record", args=[administration.pk])
-            return redirect(f"{url}?dose={data['dose_given']}")
+    override = submit(
+        form, lambda data: services.dose_override_authorise(actor=request.user, administration=administration, **data)
+    )
+    if override is not None:
+        given = form.cleaned_data["dose_given"]
+        messages.success(
+            request,
+            f"Override signed for {dose_text(given)} of {administration.drug.name.lower()}: "
+            "the dose can now be recorded.",
+        )
+        url = reverse("dosing:administration-record", args=[administration.pk])
+        return redirect(f"{url}?dose={given}")
     context = _administration_context(administration, _cumulative(administration.course.patient))
     context["form"] = form
     typed = form.data.get("dose_given") if form.is_bound else dose
@@ -291,18 +270,20 @@ def administration_override(request, pk):
     except InvalidOperation:
         typed = None
     if typed is not None and typed > 0 and context["tracked"] is not None:
-        per_m2 = given_per_m2(
-            dose_given=typed,
-            planned_dose=administration.planned_dose,
-            dose_per_m2=administration.dose_per_m2,
-            bsa=administration.course.bsa_m2,
-        ).quantize(Decimal("0.0001"))
+        per_m2 = round_per_m2(
+            given_per_m2(
+                dose_given=typed,
+                planned_dose=administration.planned_dose,
+                dose_per_m2=administration.dose_per_m2,
+                bsa=administration.course.bsa_m2,
+            )
+        )
         context["override_dose"] = {
             "dose": typed,
             "per_m2": per_m2,
             "total": context["tracked"]["total_per_m2"] + per_m2,
         }
-    return render(request, "dosing/administration_override.html", context, status=400 if form.errors else 200)
+    return render_form(request, "dosing/administration_override.html", context)
 
 
 @login_required

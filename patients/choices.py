@@ -8,6 +8,10 @@ class PatientStatus(models.TextChoices):
     OFF_STUDY = "off_study", "Off study"
 
 
+# Registered patients, on study or since off study: their courses, evaluations, AEs and outcomes are recorded.
+FOLLOWED_STATUSES = (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY)
+
+
 class Sex(models.TextChoices):
     FEMALE = "female", "Female"
     MALE = "male", "Male"

@@ -6,10 +6,11 @@ from django.db import models
 from django.db.models import Q
 
 from core.audit.guard import AuditedModel
-from core.scoping import scoped_queryset
+from core.scoping import SiteScopedQuerySet, scoped_queryset
 from trial.models import ProtocolVersion, Site
 
 from .choices import (
+    FOLLOWED_STATUSES,
     ConditioningAgent,  # noqa: F401 (the codes stored in Transplant.conditioning_agents)
     CRLF2Method,
     DeathCause,
@@ -45,6 +46,14 @@ def percent(name, **kwargs):
     )
 
 
+class PatientQuerySet(SiteScopedQuerySet):
+    site_lookup = "site"
+
+    def followed(self):
+        """Registered patients, on study or since off study (see :attr:`Patient.is_followed`)."""
+        return self.filter(status__in=FOLLOWED_STATUSES)
+
+
 class Patient(AuditedModel):
     """A person screened for the trial at a site; once registered, a study subject with a sequence number."""
 
@@ -70,7 +79,7 @@ class Patient(AuditedModel):
     medical_record_number = models.CharField("MRN", max_length=30, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
 
-    objects = scoped_queryset("site").as_manager()
+    objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["site", "subject_id"]
@@ -84,6 +93,11 @@ class Patient(AuditedModel):
 
     def __str__(self):
         return self.subject_id
+
+    @property
+    def is_followed(self) -> bool:
+        """Registered, on study or since off study: courses, evaluations, AEs and outcomes are recorded for them."""
+        return self.status in FOLLOWED_STATUSES
 
     def get_absolute_url(self):
         from django.urls import reverse

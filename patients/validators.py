@@ -20,30 +20,38 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from .choices import FrontlineRegimen, KaryotypeGroup, YesNoUnknown
 from .models import Baseline
 
-# The baseline's own values (what a nurse types), in form order.
-BASELINE_FIELDS = (
-    "ecog",
-    "wbc_1e9_per_l",
-    "peripheral_blast_percent",
-    "marrow_blast_percent",
-    "cns_disease_at_start",
-    "karyotype_group",
-    "kmt2a_rearranged",
-    "low_hypodiploidy_near_triploidy",
-    "ph_like",
-    "crlf2_overexpression",
-    "crlf2_method",
-    "tp53_status",
-    "cd19_percent",
-    "cd20_percent",
-    "cd22_percent",
-    "prior_frontline_regimen",
-    "prior_frontline_regimen_detail",
-    "primary_refractory",
-    "first_remission_duration_months",
-    "prior_salvage_lines",
-    "prior_allogeneic_sct",
+# The baseline's own values (what a nurse types), in the groups and the order the form shows them.
+BASELINE_FIELDSETS = (
+    (
+        "Disease at start",
+        ("ecog", "wbc_1e9_per_l", "peripheral_blast_percent", "marrow_blast_percent", "cns_disease_at_start"),
+    ),
+    (
+        "Cytogenetics and molecular",
+        (
+            "karyotype_group",
+            "kmt2a_rearranged",
+            "low_hypodiploidy_near_triploidy",
+            "ph_like",
+            "crlf2_overexpression",
+            "crlf2_method",
+            "tp53_status",
+        ),
+    ),
+    ("Immunophenotype", ("cd19_percent", "cd20_percent", "cd22_percent")),
+    (
+        "Treatment history",
+        (
+            "prior_frontline_regimen",
+            "prior_frontline_regimen_detail",
+            "primary_refractory",
+            "first_remission_duration_months",
+            "prior_salvage_lines",
+            "prior_allogeneic_sct",
+        ),
+    ),
 )
+BASELINE_FIELDS = tuple(name for _legend, names in BASELINE_FIELDSETS for name in names)
 
 OUT_OF_RANGE = "{label} must be between {minimum} and {maximum}."
 NOT_A_NUMBER = "{label} must be a number."

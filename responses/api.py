@@ -13,12 +13,14 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from core.api.errors import refuse_input
+from core.api.fields import DECIMAL_INPUT, HistoryUrlField, ReasonForChangeField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
+from core.api.viewsets import SelectorViewSetMixin
 from dosing.models import Course
-from patients.choices import PatientStatus
+from patients.api.fields import SitePatientField
 from patients.models import Patient
 from patients.selectors import patient_get
 from trial.choices import ResponseCategory
@@ -28,11 +30,9 @@ from .choices import CytogeneticsResult, MRDResult
 from .derivations import BEST_RESPONSE_LABELS, NO_RESPONSE_LABEL, Outcome
 from .models import MarrowAssessment
 
-DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
 NO_ENDPOINTS = "This patient is not registered: there are no endpoints yet."
 DERIVED_NOT_TYPED = "The response and relapse are derived from the recorded values and cannot be entered."
-DERIVED_FIELDS = ("response", "relapse")
-REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
+ASSESSMENT_NOT_TYPED = dict.fromkeys(("response", "relapse"), DERIVED_NOT_TYPED)
 
 
 def outcomes_by_assessment(assessments) -> dict[int, Outcome | None]:
@@ -101,7 +101,7 @@ class MarrowAssessmentSerializer(serializers.ModelSerializer):
     recorded_by = serializers.CharField(source="recorded_by.signature_name", read_only=True)
     response = serializers.SerializerMethodField()
     relapse = serializers.SerializerMethodField()
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = MarrowAssessment
@@ -127,9 +127,6 @@ class MarrowAssessmentSerializer(serializers.ModelSerializer):
     def get_relapse(self, obj) -> bool:
         outcome = self._outcome(obj)
         return bool(outcome and outcome.relapse)
-
-    def get_history_url(self, obj) -> str:
-        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
 
 
 class ResponseHistoryEntrySerializer(serializers.Serializer):
@@ -206,23 +203,12 @@ class PatientEndpointsDetailSerializer(PatientEndpointsSerializer):
 # --- Input ---
 
 
-class _ScopedInputSerializer(serializers.Serializer):
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        user = request.user if request else None
-        if "patient" in fields:
-            fields["patient"].queryset = Patient.objects.for_user(user)
-        fields["after_course"].queryset = Course.objects.for_user(user)
-        return fields
-
-
 def _values(required: bool) -> dict:
     optional = {"required": False}
     number = {**DECIMAL_INPUT, "required": required}
     return {
-        "after_course": serializers.PrimaryKeyRelatedField(
-            queryset=Course.objects.none(), allow_null=True, **optional, help_text="The course it follows (id)."
+        "after_course": SiteScopedPrimaryKeyField(
+            queryset=Course.objects.all(), allow_null=True, **optional, help_text="The course it follows (id)."
         ),
         "marrow_blast_percent": serializers.DecimalField(**number, help_text="Bone-marrow blasts (%)."),
         "blasts_due_to_recovery": serializers.BooleanField(
@@ -247,11 +233,9 @@ def _values(required: bool) -> dict:
 
 AssessmentRecordSerializer = type(
     "AssessmentRecordSerializer",
-    (_ScopedInputSerializer,),
+    (serializers.Serializer,),
     {
-        "patient": serializers.PrimaryKeyRelatedField(
-            queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
-        ),
+        "patient": SitePatientField(),
         "assessed_on": serializers.DateField(help_text="Date of the marrow (not in the future)."),
         **_values(required=True),
     },
@@ -259,11 +243,11 @@ AssessmentRecordSerializer = type(
 
 AssessmentUpdateSerializer = type(
     "AssessmentUpdateSerializer",
-    (_ScopedInputSerializer,),
+    (serializers.Serializer,),
     {
         "assessed_on": serializers.DateField(required=False),
         **_values(required=False),
-        "reason": serializers.CharField(required=False, allow_blank=True, default="", help_text=REASON_FOR_CHANGE),
+        "reason": ReasonForChangeField(),
     },
 )
 
@@ -289,7 +273,11 @@ class AssessmentPagination(DefaultCursorPagination):
 
 
 class MarrowAssessmentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SelectorViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Bone-marrow evaluations of the caller's sites (``?patient=<id>`` for one patient's), by date, each
     with its derived ``response`` and ``relapse``. Another site's evaluation answers 404.
@@ -302,44 +290,20 @@ class MarrowAssessmentViewSet(
     filterset_class = MarrowAssessmentFilter
     pagination_class = AssessmentPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
-            return MarrowAssessment.objects.none()
-        return selectors.assessments_for(self.request.user)
-
-    def get_object(self):
-        assessment = selectors.assessment_get(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, assessment)
-        return assessment
-
-    def _refuse_derived_input(self):
-        sent = [name for name in DERIVED_FIELDS if name in self.request.data]
-        if sent:
-            raise serializers.ValidationError(dict.fromkeys(sent, DERIVED_NOT_TYPED))
-
-    def _respond(self, assessment, status_code):
-        fresh = selectors.assessment_get(self.request.user, assessment.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)
+    model = MarrowAssessment
+    list_selector = selectors.assessments_for
+    get_selector = selectors.assessment_get
 
     @extend_schema(request=AssessmentRecordSerializer, responses={201: MarrowAssessmentSerializer})
     def create(self, request, *args, **kwargs):
-        self._refuse_derived_input()
-        payload = AssessmentRecordSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        assessment = services.assessment_record(actor=request.user, **payload.validated_data)
-        return self._respond(assessment, status.HTTP_201_CREATED)
+        refuse_input(request.data, ASSESSMENT_NOT_TYPED)
+        return self.act(AssessmentRecordSerializer, services.assessment_record, status.HTTP_201_CREATED)
 
     @extend_schema(request=AssessmentUpdateSerializer, responses={200: MarrowAssessmentSerializer})
     def partial_update(self, request, *args, **kwargs):
         assessment = self.get_object()
-        self._refuse_derived_input()
-        payload = AssessmentUpdateSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        changes = dict(payload.validated_data)
-        reason = changes.pop("reason", "")
-        assessment = services.assessment_update(actor=request.user, assessment=assessment, reason=reason, **changes)
-        return self._respond(assessment, status.HTTP_200_OK)
+        refuse_input(request.data, ASSESSMENT_NOT_TYPED)
+        return self.act(AssessmentUpdateSerializer, services.assessment_update, assessment=assessment)
 
 
 class EndpointsFilter(filters.FilterSet):
@@ -366,9 +330,7 @@ class EndpointListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Patient.objects.none()
-        return Patient.objects.for_user(self.request.user).filter(
-            status__in=(PatientStatus.REGISTERED, PatientStatus.OFF_STUDY)
-        )
+        return Patient.objects.for_user(self.request.user).followed()
 
     def list(self, request, *args, **kwargs):
         outcomes = selectors.patient_endpoints(self.filter_queryset(self.get_queryset()))

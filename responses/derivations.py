@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from core.comparators import compare
 from trial.choices import ResponseCategory
 
 from .choices import CytogeneticsResult, MRDResult
@@ -54,13 +55,8 @@ class RuleSpec:
 
 
 def _holds(comparator: str, value: Decimal, threshold: Decimal | None) -> bool:
-    if not comparator:
-        return True
-    if comparator == ">":
-        return value > threshold
-    if comparator == "<=":
-        return value <= threshold
-    raise ValueError(f"Unknown comparator {comparator!r}")
+    """An empty comparator means "any value"."""
+    return not comparator or compare(value, comparator, threshold)
 
 
 def classify(

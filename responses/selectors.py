@@ -13,6 +13,7 @@ from django.db.models import Max, Min, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from core.formatting import plain_number
 from dosing.models import Course
 from patients.choices import KaryotypeGroup, PatientStatus, TransplantStatus, VitalStatus
 from patients.models import Baseline, Death, FollowUp, OffStudy, Patient, Transplant
@@ -274,7 +275,7 @@ class ResponsePreview:
         evaluation, threshold = self.outcome.evaluation, self.relapse_blasts_above
         reasons = []
         if evaluation.blasts > threshold and not evaluation.blasts_due_to_recovery:
-            reasons.append(f"marrow blasts above {Decimal(threshold).normalize():f}% not due to recovery")
+            reasons.append(f"marrow blasts above {plain_number(threshold)}% not due to recovery")
         if evaluation.extramedullary:
             reasons.append("extramedullary disease")
         return reasons

@@ -7,16 +7,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_update
-from patients.choices import PatientStatus
+from core.validation import IN_FUTURE, refuse_unknown_fields, with_model_errors
+from dosing.services import COURSE_OF_OTHER_PATIENT
 from patients.models import Patient
+from patients.services import check_patient_site
+from patients.services.outcomes import BEFORE_REGISTRATION
 
 from .models import MarrowAssessment
 
-SITE_NOT_YOURS = "You are not a member of this patient's site."
 NOT_REGISTERED = "Marrow evaluations are recorded for registered patients only."
-IN_FUTURE = "This date is in the future."
-BEFORE_REGISTRATION = "This date is before the patient's registration ({date})."
-COURSE_OF_OTHER_PATIENT = "This course belongs to another patient."
 COURSE_AFTER_ASSESSMENT = "Course {number} started on {date}, after this evaluation."
 LEVEL_WITHOUT_DETECTION = "A level is recorded only when MRD is detected."
 ONE_PER_DAY = "An evaluation is already recorded for this patient on this date."
@@ -60,21 +59,12 @@ def _validate(patient: Patient, assessed_on: date, values: dict, *, exclude_pk=N
 @transaction.atomic
 def assessment_record(*, actor, patient: Patient, assessed_on: date, **values) -> MarrowAssessment:
     """Record a bone-marrow evaluation with its same-day counts, MRD and cytogenetics."""
-    unknown = set(values) - set(VALUE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"patient": SITE_NOT_YOURS})
-    if patient.status not in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY):
+    refuse_unknown_fields(values, VALUE_FIELDS)
+    check_patient_site(actor, patient)
+    if not patient.is_followed:
         raise ValidationError({"patient": NOT_REGISTERED})
     assessment = MarrowAssessment(patient=patient, assessed_on=assessed_on, recorded_by=actor, **values)
-    errors = _validate(patient, assessed_on, values)
-    try:
-        assessment.full_clean(exclude=list(errors))
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, messages[0])
-    if errors:
+    if errors := with_model_errors(assessment, _validate(patient, assessed_on, values)):
         raise ValidationError(errors)
     return audited_create(assessment, actor=actor, reason="Marrow evaluation recorded")
 
@@ -82,12 +72,9 @@ def assessment_record(*, actor, patient: Patient, assessed_on: date, **values) -
 @transaction.atomic
 def assessment_update(*, actor, assessment: MarrowAssessment, reason: str = "", **changes) -> MarrowAssessment:
     """Correct an evaluation; changing a saved value needs a reason. The derived response follows."""
-    unknown = set(changes) - set(VALUE_FIELDS) - {"assessed_on"}
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    refuse_unknown_fields(changes, {*VALUE_FIELDS, "assessed_on"})
     patient = assessment.patient
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"patient": SITE_NOT_YOURS})
+    check_patient_site(actor, patient)
     merged = {name: getattr(assessment, name) for name in VALUE_FIELDS} | changes
     errors = _validate(patient, changes.get("assessed_on", assessment.assessed_on), merged, exclude_pk=assessment.pk)
     if errors:

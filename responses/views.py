@@ -9,7 +9,6 @@ and the same fragment is rendered by the server when the page is re-rendered (wi
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,10 +16,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
-from core.forms import add_service_errors
+from core.forms import render_form, submit
 from dosing.models import Course
 from dosing.selectors import courses_for
-from patients.choices import PatientStatus
 from patients.selectors import patient_get
 
 from . import selectors, services
@@ -58,10 +56,6 @@ def _preview(patient, form, *, editing=None):
     )
 
 
-def _form_page(request, template, context, form):
-    return render(request, template, context, status=400 if form.errors else 200)
-
-
 @login_required
 @permission_required("responses.add_marrowassessment", raise_exception=True)
 def assessment_new(request, patient_pk):
@@ -72,18 +66,19 @@ def assessment_new(request, patient_pk):
         request.POST or None, courses=courses, initial={"assessed_on": timezone.localdate(), "after_course": latest}
     )
     blocked = None
-    if patient.status not in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY):
+    if not patient.is_followed:
         blocked = services.NOT_REGISTERED
-    if request.method == "POST" and PREVIEW_PARAMETER not in request.POST and form.is_valid():
-        try:
-            assessment = services.assessment_record(actor=request.user, patient=patient, **form.service_arguments())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Marrow evaluation of {date_format(assessment.assessed_on, 'j M Y')} recorded.")
-            return redirect("responses:assessment-detail", pk=assessment.pk)
+    assessment = None
+    if PREVIEW_PARAMETER not in request.POST:
+        assessment = submit(
+            form,
+            lambda _data: services.assessment_record(actor=request.user, patient=patient, **form.service_arguments()),
+        )
+    if assessment is not None:
+        messages.success(request, f"Marrow evaluation of {date_format(assessment.assessed_on, 'j M Y')} recorded.")
+        return redirect("responses:assessment-detail", pk=assessment.pk)
     context = {"patient": patient, "form": form, "blocked": blocked, "preview": _preview(patient, form)}
-    return _form_page(request, "responses/assessment_form.html", context, form)
+    return render_form(request, "responses/assessment_form.html", context)
 
 
 @login_required
@@ -96,27 +91,25 @@ def assessment_edit(request, pk):
         courses=_courses(request.user, patient),
         initial=model_to_dict(assessment, fields=AssessmentForm._meta.fields),
     )
-    if request.method == "POST" and PREVIEW_PARAMETER not in request.POST and form.is_valid():
-        try:
-            services.assessment_update(
-                actor=request.user,
-                assessment=assessment,
-                reason=form.cleaned_data["reason"],
-                **form.service_arguments(),
-            )
-        except ValidationError as exc:
-            assessment.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Marrow evaluation saved; its derived response follows the values.")
-            return redirect("responses:assessment-detail", pk=assessment.pk)
+    saved = None
+    if PREVIEW_PARAMETER not in request.POST:
+        saved = submit(
+            form,
+            lambda data: services.assessment_update(
+                actor=request.user, assessment=assessment, reason=data["reason"], **form.service_arguments()
+            ),
+            record=assessment,
+        )
+    if saved is not None:
+        messages.success(request, "Marrow evaluation saved; its derived response follows the values.")
+        return redirect("responses:assessment-detail", pk=assessment.pk)
     context = {
         "patient": patient,
         "assessment": assessment,
         "form": form,
         "preview": _preview(patient, form, editing=assessment),
     }
-    return _form_page(request, "responses/assessment_form.html", context, form)
+    return render_form(request, "responses/assessment_form.html", context)
 
 
 @login_required

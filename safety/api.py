@@ -8,14 +8,15 @@ flag answers 404.
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from core.api.fields import HistoryUrlField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
+from core.api.viewsets import SelectorViewSetMixin
 
 from . import selectors, services
 from .choices import ACTIVE_STATUSES, FlagStatus, RuleKind, Severity
@@ -37,7 +38,7 @@ class FlagSerializer(serializers.ModelSerializer):
         source="acknowledged_by.signature_name", read_only=True, allow_null=True, default=None
     )
     active = serializers.SerializerMethodField()
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = Flag
@@ -55,9 +56,6 @@ class FlagSerializer(serializers.ModelSerializer):
     def get_active(self, obj) -> bool:
         """Open or acknowledged: still needs attention."""
         return obj.status in ACTIVE_STATUSES
-
-    def get_history_url(self, obj) -> str:
-        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
 
 
 class FlagAcknowledgeSerializer(serializers.Serializer):
@@ -102,7 +100,7 @@ class FlagPagination(DefaultCursorPagination):
     ordering = ("-raised_at", "-id")
 
 
-class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FlagViewSet(SelectorViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Safety flags of the caller's sites, most recently raised first. Filter with ``?rule=``, ``?status=``
     (``active`` = open or acknowledged), ``?severity=``, ``?patient=`` (id), ``?site=`` (code) and ``?kind=``.
 
@@ -117,46 +115,27 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     permission_classes = [ActionModelPermissions]
     action_permissions = {"acknowledge": CHANGE_FLAG, "resolve": CHANGE_FLAG, "dismiss": CHANGE_FLAG}
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
-            return Flag.objects.none()
-        return selectors.flags_for(self.request.user)
-
-    def get_object(self):
-        flag = selectors.flag_get(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, flag)
-        return flag
-
-    def _respond(self, flag):
-        fresh = selectors.flag_get(self.request.user, flag.pk)
-        return Response(self.get_serializer(fresh).data, status=status.HTTP_200_OK)
+    model = Flag
+    list_selector = selectors.flags_for
+    get_selector = selectors.flag_get
 
     @extend_schema(request=FlagAcknowledgeSerializer, responses={200: FlagSerializer})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         """Acknowledge an open flag: it stays active, with who acknowledged it."""
-        flag = self.get_object()
-        payload = FlagAcknowledgeSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return self._respond(services.flag_acknowledge(actor=request.user, flag=flag, **payload.validated_data))
+        return self.act(FlagAcknowledgeSerializer, services.flag_acknowledge, flag=self.get_object())
 
     @extend_schema(request=FlagReasonSerializer, responses={200: FlagSerializer})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         """Resolve an active flag with a reason (the rule reopens it if the condition still holds)."""
-        flag = self.get_object()
-        payload = FlagReasonSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return self._respond(services.flag_resolve(actor=request.user, flag=flag, **payload.validated_data))
+        return self.act(FlagReasonSerializer, services.flag_resolve, flag=self.get_object())
 
     @extend_schema(request=FlagReasonSerializer, responses={200: FlagSerializer})
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         """Dismiss a flag with a reason (investigators only); the rule will not raise it again."""
-        flag = self.get_object()
-        payload = FlagReasonSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return self._respond(services.flag_dismiss(actor=request.user, flag=flag, **payload.validated_data))
+        return self.act(FlagReasonSerializer, services.flag_dismiss, flag=self.get_object())
 
 
 class SafetyRuleSerializer(serializers.Serializer):

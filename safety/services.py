@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_update
 from patients.selectors import patient_lock
+from patients.services import check_patient_site
 from trial.choices import Role
 from trial.selectors import site_member_emails
 
@@ -100,14 +101,9 @@ def patient_evaluate(*, patient_id: int, now=None) -> dict:
     return counts
 
 
-def _check_site(actor, flag):
-    if flag.patient.site_id not in actor.site_ids():
-        raise ValidationError({"flag": "You are not a member of this patient's site."})
-
-
 @transaction.atomic
 def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:
-    _check_site(actor, flag)
+    check_patient_site(actor, flag.patient)
     if flag.status != FlagStatus.OPEN:
         raise ValidationError({"status": ALREADY_CLOSED.format(status=flag.get_status_display().lower())})
     flag, _ = audited_update(
@@ -119,7 +115,7 @@ def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:
 @transaction.atomic
 def flag_resolve(*, actor, flag: Flag, reason: str) -> Flag:
     """Close a flag by hand (the rule will reopen it if the condition still holds at the next evaluation)."""
-    _check_site(actor, flag)
+    check_patient_site(actor, flag.patient)
     if flag.status not in ACTIVE_STATUSES:
         raise ValidationError({"status": ALREADY_CLOSED.format(status=flag.get_status_display().lower())})
     if not (reason or "").strip():
@@ -133,7 +129,7 @@ def flag_resolve(*, actor, flag: Flag, reason: str) -> Flag:
 @transaction.atomic
 def flag_dismiss(*, actor, flag: Flag, reason: str) -> Flag:
     """An investigator dismisses a flag with a reason; the rule will not reopen it."""
-    _check_site(actor, flag)
+    check_patient_site(actor, flag.patient)
     if not actor.has_perm("core.sign_records"):
         raise ValidationError({"reason": NOT_ALLOWED})
     if flag.status == FlagStatus.DISMISSED:

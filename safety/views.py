@@ -9,13 +9,12 @@ who tries to dismiss reads the service's own message.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from core.forms import add_service_errors
+from core.forms import submit
+from core.paging import paginate
 from core.selectors import history_for
 from trial.selectors import sites_for_user
 
@@ -57,9 +56,7 @@ def flag_list(request):
     flags = selectors.flags_for(request.user, **filters)
     if subject_id:
         flags = flags.filter(patient__subject_id__iexact=subject_id)
-    page = Paginator(urgent_first(flags), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, urgent_first(flags), LIST_PAGE_SIZE)
     return render(
         request,
         "safety/flag_list.html",
@@ -71,7 +68,7 @@ def flag_list(request):
             "showing_active": filters["status"] == "active",
             "filtered": any(v for k, v in request.GET.items() if k != "page"),
             "several_sites": len(sites) > 1,
-            "query": query.urlencode(),
+            "query": query,
         },
     )
 
@@ -126,15 +123,9 @@ def flag_detail(request, pk):
 def _act(request, pk, name, form_class, service, done):
     flag = selectors.flag_get(request.user, pk)
     form = form_class(request.POST, prefix=FORM_PREFIXES[name])
-    if form.is_valid():
-        try:
-            service(actor=request.user, flag=flag, **form.cleaned_data)
-        except ValidationError as exc:
-            flag.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, done)
-            return redirect(flag.get_absolute_url())
+    if submit(form, lambda data: service(actor=request.user, flag=flag, **data), record=flag) is not None:
+        messages.success(request, done)
+        return redirect(flag.get_absolute_url())
     return _detail(request, flag, bound=(name, form), status=400)
 
 

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from core.comparators import words
+
 
 class Role(models.TextChoices):
     RESEARCH_NURSE = "research_nurse", "Research nurse"
@@ -79,11 +81,11 @@ class CriterionKind(models.TextChoices):
 
 
 class Comparator(models.TextChoices):
-    LE = "<=", "at most"
-    LT = "<", "below"
-    GE = ">=", "at least"
-    GT = ">", "above"
-    EQ = "==", "equal to"
+    LE = "<=", words("<=")
+    LT = "<", words("<")
+    GE = ">=", words(">=")
+    GT = ">", words(">")
+    EQ = "==", words("==")
     IN = "in", "one of"
     PRESENT = "present", "recorded"
 

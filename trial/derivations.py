@@ -6,23 +6,17 @@ Services and selectors of later apps call these with protocol rows already loade
 
 from __future__ import annotations
 
-import operator
 from datetime import date
 from decimal import Decimal
+
+from core.comparators import compare
+from core.formatting import plain_number
 
 from .choices import DoseLevel
 from .models import RegimenItem
 
 PATIENT_VALUE_MISSING = "Regimen item {item} applies only when {condition}: the patient's {field} is needed."
 PATIENT_VALUE_NOT_NUMBER = "The patient's {field} must be a number to decide regimen item {item}, got {value!r}."
-
-COMPARATORS = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-}
 
 
 class PatientValueRequired(ValueError):
@@ -37,7 +31,7 @@ def condition_met(comparator: str, threshold: Decimal, value) -> bool:
     """Whether ``value <comparator> threshold`` holds (booleans count as 1 and 0)."""
     if isinstance(value, bool):
         value = int(value)
-    return COMPARATORS[comparator](Decimal(str(value)), Decimal(threshold))
+    return compare(Decimal(str(value)), comparator, Decimal(threshold))
 
 
 def _number(value, field: str, item: RegimenItem):
@@ -81,7 +75,7 @@ def regimen_item_applies(
     if item.condition_field:
         field = item.condition_field
         if patient_values.get(field) is None:
-            condition = f"{field} {item.condition_comparator} {item.condition_threshold.normalize():f}"
+            condition = f"{field} {item.condition_comparator} {plain_number(item.condition_threshold)}"
             raise PatientValueRequired(PATIENT_VALUE_MISSING.format(item=item.code, condition=condition, field=field))
         value = _number(patient_values[field], field, item)
         if not condition_met(item.condition_comparator, item.condition_threshold, value):

@@ -27,19 +27,19 @@ disagree is refused, so the two can never drift apart unnoticed.
 
 from __future__ import annotations
 
-import operator
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
+from core.comparators import INEQUALITIES, compare
+
 SIGNIFICANT_DIGITS = 15
 NAMES = ("result", "ULN", "LLN", "baseline", "pct_change_from_baseline", "baseline_range_indicator")
 REFERENCES = ("ULN", "LLN", "baseline")
 ABSOLUTE = "absolute"
 HIGH = "HIGH"
-COMPARATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 GRADES = (0, 1, 2, 3, 4)
 
 # Error messages.
@@ -181,7 +181,7 @@ class Comparison:
         left, right = inputs.get(self.subject), self.threshold(inputs)
         if left is None or right is None:
             return False
-        return COMPARATORS[self.comparator](_signif(left), _signif(right))
+        return compare(_signif(left), self.comparator, _signif(right))
 
 
 Clause = Presence | BaselineHigh | Comparison
@@ -307,7 +307,7 @@ class LabRuleSpec:
     def _columns_comparison(self) -> Comparison:
         ref = self.threshold_ref
         factor, offset, value = self.threshold_factor, self.threshold_offset, self.threshold_value
-        if self.comparator not in COMPARATORS:
+        if self.comparator not in INEQUALITIES:
             raise LabRuleError(UNKNOWN_CLAUSE.format(clause=f"comparator {self.comparator}", text=self.condition))
         if ref == ABSOLUTE:
             if value is None or factor is not None or offset is not None:

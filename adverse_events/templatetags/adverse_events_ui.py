@@ -2,10 +2,8 @@
 
 from django import template
 
-from patients.choices import PatientStatus
-
 from .. import selectors
-from ..choices import RELATED_ATTRIBUTIONS, LabProposalStatus
+from ..choices import RELATED_ATTRIBUTIONS
 from ..derivations.windows import (
     IN_WINDOW,
     OUT_OF_WINDOW,
@@ -60,9 +58,7 @@ def patient_adverse_events_panel(context, patient):
     rows = selectors.patient_aes(user, patient)
     proposals = []
     if user.has_perm("adverse_events.view_labresult"):
-        proposals = list(
-            selectors.lab_results_for(user).filter(patient=patient, proposal_status=LabProposalStatus.PROPOSED)
-        )
+        proposals = list(selectors.open_lab_proposals(user, patient))
     return {
         "show": True,
         "patient": patient,
@@ -71,17 +67,8 @@ def patient_adverse_events_panel(context, patient):
         "total": len(rows),
         "sae_open": [r for r in rows if r.sae.status in (SAE_DUE, SAE_OVERDUE)],
         "proposals": proposals,
-        "can_record": patient.status in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY),
+        "can_record": patient.is_followed,
     }
-
-
-@register.filter
-def number(value):
-    """A lab number as typed, without trailing zeros or exponent: Decimal("100.0000") → "100"; None → "—"."""
-    if value is None or value == "":
-        return "—"
-    text = format(value.normalize(), "f")
-    return text
 
 
 @register.filter

@@ -9,13 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from adverse_events.api import (
-    DERIVED_NOT_TYPED,
-    FROM_GRADING,
-    SAE_REPORT_BY_ACTION,
-    TERM_REQUIRED,
-    UNKNOWN_MEDDRA_CODE,
-)
+from adverse_events.api.events import DERIVED_NOT_TYPED, SAE_REPORT_BY_ACTION, TERM_REQUIRED, UNKNOWN_MEDDRA_CODE
+from adverse_events.api.labs import FROM_GRADING
 from adverse_events.models import AdverseEvent, CTCAETerm, LabResult
 from adverse_events.selectors import clear_lab_rules_cache
 from adverse_events.services import (

@@ -12,6 +12,16 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
+DERIVED_NOT_TYPED = "This value is derived from the others and cannot be entered."
+
+
+def refuse_input(data, refused: dict):
+    """A 400 naming each field sent in ``data`` that may not be entered here (rather than ignoring it);
+    ``refused`` maps such a field to the message saying why (derived, set by another action, …)."""
+    sent = {name: message for name, message in refused.items() if name in data}
+    if sent:
+        raise exceptions.ValidationError(sent)
+
 
 def _flatten(detail, field=None):
     if isinstance(detail, dict):

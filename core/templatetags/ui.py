@@ -1,11 +1,12 @@
-"""Template helpers of the layout: accessible Bootstrap forms, compact day lists, the panels of the patient and
-home pages."""
+"""Template helpers of the layout: accessible Bootstrap forms, compact day lists, plain numbers, the panels of
+the patient and home pages."""
 
 from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from core import registry
+from core.formatting import plain_number
 
 register = template.Library()
 
@@ -54,6 +55,14 @@ def compact_days(days):
 
 
 register.filter("compact_days", compact_days)
+
+
+@register.filter
+def number(value):
+    """A number as typed, without trailing zeros or exponent: Decimal("100.0000") → "100"; None → "—"."""
+    if value is None or value == "":
+        return "—"
+    return plain_number(value)
 
 
 def _render_panels(panels, context, *objects):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.formatting import plain_number
 from trial.choices import DoseUnit, Frequency, RegimenRole
 
 from ..choices import AdministrationStatus, DoseAmountUnit
@@ -61,7 +62,7 @@ def dose_text(value) -> str:
     """273.0000 → "273", 1.0900 → "1.09": a dose as written on a chart."""
     if value is None or value == "":
         return ""
-    return format(Decimal(value).normalize(), "f")
+    return plain_number(value)
 
 
 def role_label(role: str) -> str:

@@ -6,13 +6,17 @@ Nothing here reads or writes the database; services call these with the regimen 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from trial.choices import BSAFormula, DoseUnit, Frequency, Route
 
 from ..choices import DoseAmountUnit
 
 BSA_PLACES = Decimal("0.01")
+# Per-m² amounts (planned per-m² doses, cumulative mg/m² and the like) are kept, shown and compared to 4 decimals,
+# so arithmetic noise far below a measurable dose never moves a total across a maximum.
+PER_M2_DECIMALS = 4
+PER_M2_PLACES = Decimal(1).scaleb(-PER_M2_DECIMALS)
 # How finely an absolute dose is written down, by unit (pharmacy rounding, not a protocol fact).
 DOSE_PLACES = {
     DoseAmountUnit.MG: Decimal("0.01"),
@@ -42,6 +46,11 @@ def bsa_m2(height_cm: Decimal, weight_kg: Decimal, formula: str = BSAFormula.MOS
     else:
         raise ValueError(f"Unknown BSA formula {formula!r}")
     return value.quantize(BSA_PLACES, rounding=ROUND_HALF_UP)
+
+
+def round_per_m2(value) -> Decimal:
+    """A per-m² amount to the precision it is kept at: 1.23456 mg/m² → 1.2346 mg/m²."""
+    return Decimal(value).quantize(PER_M2_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 def round_dose(value: Decimal, absolute_unit: str) -> Decimal:

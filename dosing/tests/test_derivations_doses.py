@@ -5,7 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from dosing.derivations.doses import absolute_dose, bsa_m2, contiguous_runs, given_per_m2, hold_days_for, plan_course
+from dosing.derivations.doses import (
+    absolute_dose,
+    bsa_m2,
+    contiguous_runs,
+    given_per_m2,
+    hold_days_for,
+    plan_course,
+    round_per_m2,
+)
 from trial.models import Drug, DrugHoldRule, RegimenItem
 
 
@@ -77,3 +85,17 @@ def test_dose_given_as_planned_counts_exactly_its_planned_per_m2():
         dose_given=Decimal("0.545"), planned_dose=Decimal("1.09"), dose_per_m2=Decimal("0.6"), bsa=Decimal("1.82")
     )
     assert half == Decimal("0.3")
+
+
+@pytest.mark.parametrize(
+    ("amount", "kept"),
+    [
+        (Decimal("1.23456"), Decimal("1.2346")),
+        (Decimal(2) / Decimal(3) * 3, Decimal("2.0000")),  # 1.99999… is 2 mg/m²
+        (Decimal("3.50005"), Decimal("3.5000")),  # half to even: noise past 4 decimals never crosses 3.5
+        (Decimal("0.1"), Decimal("0.1000")),
+    ],
+)
+def test_per_m2_amounts_are_kept_to_four_decimals(amount, kept):
+    assert round_per_m2(amount) == kept
+    assert str(round_per_m2(amount)) == str(kept)

@@ -4,24 +4,22 @@ from django.db import models
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.response import Response
-from rest_framework.reverse import reverse
+
+from core.api.errors import DERIVED_NOT_TYPED, refuse_input
+from core.api.fields import DECIMAL_INPUT, HistoryUrlField, ReasonForChangeField
+from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import SalvageStatus
 from ..models import Baseline
 from ..selectors import patient_get
-from ..selectors.baseline import ProtocolThresholds, baseline_list, baseline_of, baseline_summary
+from ..selectors.baseline import ProtocolThresholds, baseline_get_by_id, baseline_list, baseline_of, baseline_summary
 from ..services.baseline import baseline_record
 from ..validators import BASELINE_FIELDS
 
 BASELINE_EXISTS = "This patient's baseline is already recorded: change it with PATCH (with a reason)."
-DERIVED_NOT_TYPED = "This value is derived from the others and cannot be entered."
-DERIVED_FIELDS = (
-    "salvage_status",
-    "salvage_status_label",
-    "high_risk_cytogenetics",
-    "rituximab_indicated",
-    "age_at_registration",
+BASELINE_NOT_TYPED = dict.fromkeys(
+    ("salvage_status", "salvage_status_label", "high_risk_cytogenetics", "rituximab_indicated", "age_at_registration"),
+    DERIVED_NOT_TYPED,
 )
 
 
@@ -33,9 +31,7 @@ def _input_field(model_field):
             choices=model_field.choices, required=False, allow_blank=True, help_text=help_text
         )
     if isinstance(model_field, models.DecimalField):
-        return serializers.DecimalField(
-            max_digits=None, decimal_places=None, required=False, allow_null=True, help_text=help_text
-        )
+        return serializers.DecimalField(**DECIMAL_INPUT, required=False, allow_null=True, help_text=help_text)
     if isinstance(model_field, models.IntegerField):
         return serializers.IntegerField(required=False, allow_null=True, help_text=help_text)
     if isinstance(model_field, models.BooleanField):
@@ -60,9 +56,7 @@ class BaselineCreateSerializer(BaselineValuesSerializer):
 
 
 class BaselineUpdateSerializer(BaselineValuesSerializer):
-    reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Reason for change (needed to change a saved value)"
-    )
+    reason = ReasonForChangeField()
 
 
 class BaselineSerializer(serializers.ModelSerializer):
@@ -75,7 +69,7 @@ class BaselineSerializer(serializers.ModelSerializer):
     high_risk_cytogenetics = serializers.SerializerMethodField()
     rituximab_indicated = serializers.SerializerMethodField()
     age_at_registration = serializers.SerializerMethodField()
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = Baseline
@@ -107,9 +101,6 @@ class BaselineSerializer(serializers.ModelSerializer):
     def get_age_at_registration(self, obj) -> int | None:
         return self._summary(obj).age_at_registration
 
-    def get_history_url(self, obj) -> str:
-        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
-
 
 class BaselineFilter(filters.FilterSet):
     patient = filters.NumberFilter(field_name="patient_id")
@@ -121,6 +112,7 @@ class BaselineFilter(filters.FilterSet):
 
 
 class BaselineViewSet(
+    SelectorViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -134,40 +126,26 @@ class BaselineViewSet(
     serializer_class = BaselineSerializer
     filterset_class = BaselineFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        return baseline_list(self.request.user)
+    model = Baseline
+    list_selector = baseline_list
+    get_selector = baseline_get_by_id
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "thresholds": ProtocolThresholds()}
 
-    def _refuse_derived_input(self):
-        sent = [name for name in DERIVED_FIELDS if name in self.request.data]
-        if sent:
-            raise serializers.ValidationError(dict.fromkeys(sent, DERIVED_NOT_TYPED))
-
-    def _respond(self, baseline, status_code):
-        return Response(BaselineSerializer(baseline, context=self.get_serializer_context()).data, status=status_code)
-
     @extend_schema(request=BaselineCreateSerializer, responses={201: BaselineSerializer})
     def create(self, request, *args, **kwargs):
-        self._refuse_derived_input()
+        refuse_input(request.data, BASELINE_NOT_TYPED)
         payload = BaselineCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         values = dict(payload.validated_data)
         patient = patient_get(request.user, values.pop("patient"))
         if baseline_of(patient) is not None:
             raise serializers.ValidationError({"patient": BASELINE_EXISTS})
-        baseline = baseline_record(actor=request.user, patient=patient, **values)
-        return self._respond(baseline, status.HTTP_201_CREATED)
+        return self.respond(baseline_record(actor=request.user, patient=patient, **values), status.HTTP_201_CREATED)
 
     @extend_schema(request=BaselineUpdateSerializer, responses={200: BaselineSerializer})
     def partial_update(self, request, *args, **kwargs):
         baseline = self.get_object()
-        self._refuse_derived_input()
-        payload = BaselineUpdateSerializer(data=request.data, partial=True)
-        payload.is_valid(raise_exception=True)
-        values = dict(payload.validated_data)
-        reason = values.pop("reason", "")
-        baseline = baseline_record(actor=request.user, patient=baseline.patient, reason=reason, **values)
-        return self._respond(baseline, status.HTTP_200_OK)
+        refuse_input(request.data, BASELINE_NOT_TYPED)
+        return self.act(BaselineUpdateSerializer, baseline_record, partial=True, patient=baseline.patient)

@@ -12,19 +12,26 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.response import Response
-from rest_framework.reverse import reverse
+
+from core.api.fields import HistoryUrlField, ReasonForChangeField
+from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import Diagnosis, DiseaseStatus, PosNeg
 from ..forms.eligibility import PASSWORD_REQUIRED
-from ..models import EligibilityAssessment, Patient
-from ..selectors.eligibility import ASSESSMENT_VALUE_FIELDS, assessments_for, eligibility_summary
+from ..models import EligibilityAssessment
+from ..selectors.eligibility import (
+    ASSESSMENT_VALUE_FIELDS,
+    assessment_get_by_id,
+    assessments_for,
+    eligibility_summary,
+)
 from ..services.eligibility import (
     WAIVER_REASON_REQUIRED,
     eligibility_assess,
     eligibility_update,
     eligibility_waive,
 )
+from .fields import SitePatientField
 
 
 class CriterionResultSerializer(serializers.Serializer):
@@ -55,7 +62,7 @@ class EligibilityAssessmentSerializer(serializers.ModelSerializer):
     all_met = serializers.SerializerMethodField()
     waived = serializers.SerializerMethodField()
     registration_allowed = serializers.SerializerMethodField()
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = EligibilityAssessment
@@ -95,9 +102,6 @@ class EligibilityAssessmentSerializer(serializers.ModelSerializer):
     def get_registration_allowed(self, obj) -> bool:
         return self._summary(obj).registration_allowed
 
-    def get_history_url(self, obj) -> str:
-        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
-
 
 def _value_fields():
     """Input fields for the recorded values: types and choices only (ranges are the model's, via the service)."""
@@ -129,17 +133,11 @@ class EligibilityValuesSerializer(serializers.Serializer):
 
 
 class EligibilityCreateSerializer(EligibilityValuesSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none(), help_text="Patient id.")
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
-        return fields
+    patient = SitePatientField(help_text="The patient's id (a patient of one of your sites).")
 
 
 class EligibilityUpdateSerializer(EligibilityValuesSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Reason for change")
+    reason = ReasonForChangeField()
 
 
 class EligibilityWaiveSerializer(serializers.Serializer):
@@ -162,7 +160,9 @@ class EligibilityAssessmentFilter(filters.FilterSet):
         fields = ["patient"]
 
 
-class EligibilityAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EligibilityAssessmentViewSet(
+    SelectorViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Eligibility assessments of the caller's sites (``?patient=<id>`` for one patient). Another site's answers 404.
 
     Each carries its checklist: every criterion of the protocol version with the value read and
@@ -172,44 +172,25 @@ class EligibilityAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMi
     serializer_class = EligibilityAssessmentSerializer
     filterset_class = EligibilityAssessmentFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
-            return EligibilityAssessment.objects.none()
-        return assessments_for(self.request.user)
+    model = EligibilityAssessment
+    list_selector = assessments_for
+    get_selector = assessment_get_by_id
 
     def get_permissions(self):
         if self.action == "waive":
             return [IsAuthenticated()]  # the service decides: an investigator of the patient's site
         return super().get_permissions()
 
-    def _respond(self, assessment, status_code):
-        fresh = self.get_queryset().get(pk=assessment.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)
-
     @extend_schema(request=EligibilityCreateSerializer, responses={201: EligibilityAssessmentSerializer})
     def create(self, request, *args, **kwargs):
-        payload = EligibilityCreateSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        assessment = eligibility_assess(actor=request.user, **payload.validated_data)
-        return self._respond(assessment, status.HTTP_201_CREATED)
+        return self.act(EligibilityCreateSerializer, eligibility_assess, status.HTTP_201_CREATED)
 
     @extend_schema(request=EligibilityUpdateSerializer, responses={200: EligibilityAssessmentSerializer})
     def partial_update(self, request, *args, **kwargs):
-        assessment = self.get_object()
-        payload = EligibilityUpdateSerializer(data=request.data, partial=True)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
-        reason = data.pop("reason", "")
-        eligibility_update(actor=request.user, assessment=assessment, reason=reason, **data)
-        return self._respond(assessment, status.HTTP_200_OK)
+        return self.act(EligibilityUpdateSerializer, eligibility_update, partial=True, assessment=self.get_object())
 
     @extend_schema(request=EligibilityWaiveSerializer, responses={200: EligibilityAssessmentSerializer})
     @action(detail=True, methods=["post"])
     def waive(self, request, *args, **kwargs):
         """An investigator waives the criteria not met or missing: reason and password (signature meaning: waiver)."""
-        assessment = self.get_object()
-        payload = EligibilityWaiveSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        eligibility_waive(actor=request.user, assessment=assessment, **payload.validated_data)
-        return self._respond(assessment, status.HTTP_200_OK)
+        return self.act(EligibilityWaiveSerializer, eligibility_waive, assessment=self.get_object())

@@ -9,20 +9,15 @@ naming ``patient``. Corrections (PATCH) of a saved value need a ``reason``.
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.response import Response
-from rest_framework.reverse import reverse
+
+from core.api.fields import HistoryUrlField, ReasonForChangeField
+from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import DeathCause, DonorType, FollowUpDiseaseStatus, OffStudyReason, TransplantStatus, VitalStatus
-from ..models import Death, FollowUp, OffStudy, Patient, Transplant
+from ..models import Death, FollowUp, OffStudy, Transplant
 from ..selectors import outcomes as selectors
 from ..services import outcomes as services
-
-REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
-
-
-def _history_url(obj, context) -> str:
-    return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=context.get("request"))
-
+from .fields import SitePatientField
 
 # --- Output ---
 
@@ -30,10 +25,7 @@ def _history_url(obj, context) -> str:
 class _OutcomeSerializer(serializers.ModelSerializer):
     subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
     site = serializers.CharField(source="patient.site.code", read_only=True)
-    history_url = serializers.SerializerMethodField()
-
-    def get_history_url(self, obj) -> str:
-        return _history_url(obj, self.context)
+    history_url = HistoryUrlField()
 
 
 COMMON_HEAD = ["id", "url", "patient", "subject_id", "site"]
@@ -94,15 +86,7 @@ class DeathSerializer(_OutcomeSerializer):
 
 
 class _PatientInputSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(
-        queryset=Patient.objects.none(), help_text="The patient's id (a registered patient of one of your sites)."
-    )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        fields["patient"].queryset = Patient.objects.for_user(request.user if request else None)
-        return fields
+    patient = SitePatientField()
 
 
 def _text(help_text="", **kwargs):
@@ -111,10 +95,6 @@ def _text(help_text="", **kwargs):
 
 def _choice(choices, help_text=""):
     return serializers.ChoiceField(choices=choices, required=False, allow_blank=True, help_text=help_text)
-
-
-def _reason():
-    return serializers.CharField(required=False, allow_blank=True, default="", help_text=REASON_FOR_CHANGE)
 
 
 class TransplantRecordSerializer(_PatientInputSerializer):
@@ -135,7 +115,7 @@ class TransplantUpdateSerializer(serializers.Serializer):
     conditioning_agents = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="ConditioningAgent codes, e.g. busulfan, tbi."
     )
-    reason = _reason()
+    reason = ReasonForChangeField()
 
 
 class OffStudyRecordSerializer(_PatientInputSerializer):
@@ -163,7 +143,7 @@ class DeathUpdateSerializer(serializers.Serializer):
     death_date = serializers.DateField(required=False)
     cause = serializers.ChoiceField(choices=DeathCause.choices, required=False)
     cause_detail = _text()
-    reason = _reason()
+    reason = ReasonForChangeField()
 
 
 # --- Filters ---
@@ -203,33 +183,14 @@ class DeathFilter(_PatientFilter):
 # --- Views ---
 
 
-class _OutcomeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class _OutcomeViewSet(SelectorViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """List and retrieve through the selectors; create through the services."""
 
-    model = None
-    list_selector = get_selector = None
     record_serializer = record_service = None
     http_method_names = ["get", "post", "head", "options"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
-            return self.model.objects.none()
-        return type(self).list_selector(self.request.user)
-
-    def get_object(self):
-        obj = type(self).get_selector(self.request.user, self.kwargs["pk"])
-        self.check_object_permissions(self.request, obj)
-        return obj
-
-    def _respond(self, obj, status_code):
-        fresh = type(self).get_selector(self.request.user, obj.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)
-
     def create(self, request, *args, **kwargs):
-        payload = self.record_serializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        obj = type(self).record_service(actor=request.user, **payload.validated_data)
-        return self._respond(obj, status.HTTP_201_CREATED)
+        return self.act(self.record_serializer, type(self).record_service, status.HTTP_201_CREATED)
 
 
 class _CorrectionMixin:
@@ -240,13 +201,7 @@ class _CorrectionMixin:
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def partial_update(self, request, *args, **kwargs):
-        obj = self.get_object()
-        payload = self.update_serializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        changes = dict(payload.validated_data)
-        reason = changes.pop("reason", "")
-        obj = type(self).update_service(actor=request.user, reason=reason, **{self.update_kwarg: obj}, **changes)
-        return self._respond(obj, status.HTTP_200_OK)
+        return self.act(self.update_serializer, type(self).update_service, **{self.update_kwarg: self.get_object()})
 
 
 @extend_schema_view(

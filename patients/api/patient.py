@@ -5,8 +5,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
+from core.api.errors import refuse_input
+from core.api.fields import HistoryUrlField, ReasonForChangeField
+from core.api.viewsets import SelectorViewSetMixin
 from core.services import NOT_ALLOWED_TO_SIGN
 from trial.models import ProtocolVersion, Site
 
@@ -23,7 +25,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
     protocol_version = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    history_url = serializers.SerializerMethodField()
+    history_url = HistoryUrlField()
 
     class Meta:
         model = Patient
@@ -33,9 +35,6 @@ class PatientSerializer(serializers.ModelSerializer):
             *PHI_FIELDS, "history_url", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
-
-    def get_history_url(self, obj) -> str:
-        return reverse("api-record-history", args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -61,7 +60,7 @@ class PatientUpdateSerializer(serializers.Serializer):
     family_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     medical_record_number = serializers.CharField(required=False, allow_blank=True, max_length=30)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
-    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Reason for change")
+    reason = ReasonForChangeField()
 
 
 class ConsentSerializer(serializers.ModelSerializer):
@@ -90,24 +89,17 @@ class ProtocolVersionCorrectionSerializer(serializers.Serializer):
 class PatientRegistrationActions:
     """Registration steps as actions on /api/v1/patients/{id}/…"""
 
-    def _act(self, request, payload_class, service, status_code=status.HTTP_200_OK):
-        patient = self.get_object()
-        payload = payload_class(data=request.data)
-        payload.is_valid(raise_exception=True)
-        patient = service(actor=request.user, patient=patient, **payload.validated_data)
-        return self._respond(patient, status_code)
-
     @extend_schema(request=RegisterSerializer, responses={200: PatientSerializer})
     @action(detail=True, methods=["post"])
     def register(self, request, pk=None):
         """Register the patient (sequence number and protocol version assigned); refused with per-criterion reasons."""
-        return self._act(request, RegisterSerializer, registration.patient_register)
+        return self.act(RegisterSerializer, registration.patient_register, patient=self.get_object())
 
     @extend_schema(request=ScreenFailSerializer, responses={200: PatientSerializer})
     @action(detail=True, methods=["post"], url_path="screen-fail")
     def screen_fail(self, request, pk=None):
         """Close the screening record: the patient will not be registered."""
-        return self._act(request, ScreenFailSerializer, registration.patient_screen_fail)
+        return self.act(ScreenFailSerializer, registration.patient_screen_fail, patient=self.get_object())
 
     @extend_schema(request=ProtocolVersionCorrectionSerializer, responses={200: PatientSerializer})
     @action(detail=True, methods=["post"], url_path="protocol-version-correction")
@@ -115,7 +107,11 @@ class PatientRegistrationActions:
         """An investigator's signed correction of the patient's protocol version (re-enter password)."""
         if not request.user.has_perm("core.sign_records"):
             self.permission_denied(request, message=NOT_ALLOWED_TO_SIGN)
-        return self._act(request, ProtocolVersionCorrectionSerializer, registration.patient_protocol_version_correct)
+        return self.act(
+            ProtocolVersionCorrectionSerializer,
+            registration.patient_protocol_version_correct,
+            patient=self.get_object(),
+        )
 
     @extend_schema(methods=["get"], responses=ConsentSerializer(many=True))
     @extend_schema(methods=["post"], request=ConsentSerializer, responses={201: ConsentSerializer})
@@ -147,6 +143,7 @@ class PatientFilter(filters.FilterSet):
 
 class PatientViewSet(
     PatientRegistrationActions,
+    SelectorViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -156,34 +153,21 @@ class PatientViewSet(
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        return selectors.patient_list(self.request.user)
+    model = Patient
+    list_selector = selectors.patient_list
+    get_selector = selectors.patient_get
 
     def _refuse_phi_input(self):
         if not self.request.user.has_perm("trial.view_phi"):
-            sent = [name for name in PHI_FIELDS if name in self.request.data]
-            if sent:
-                raise serializers.ValidationError(dict.fromkeys(sent, PHI_INPUT_REFUSED))
-
-    def _respond(self, patient, status_code):
-        return Response(PatientSerializer(patient, context=self.get_serializer_context()).data, status=status_code)
+            refuse_input(self.request.data, dict.fromkeys(PHI_FIELDS, PHI_INPUT_REFUSED))
 
     @extend_schema(request=PatientScreenSerializer, responses={201: PatientSerializer})
     def create(self, request, *args, **kwargs):
         self._refuse_phi_input()
-        payload = PatientScreenSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        patient = services.patient_screen(actor=request.user, **payload.validated_data)
-        return self._respond(patient, status.HTTP_201_CREATED)
+        return self.act(PatientScreenSerializer, services.patient_screen, status.HTTP_201_CREATED)
 
     @extend_schema(request=PatientUpdateSerializer, responses={200: PatientSerializer})
     def partial_update(self, request, *args, **kwargs):
         patient = self.get_object()
         self._refuse_phi_input()
-        payload = PatientUpdateSerializer(data=request.data, partial=True)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
-        reason = data.pop("reason", "")
-        patient = services.patient_update(actor=request.user, patient=patient, reason=reason, **data)
-        return self._respond(patient, status.HTTP_200_OK)
+        return self.act(PatientUpdateSerializer, services.patient_update, partial=True, patient=patient)

@@ -9,6 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from core.comparators import INEQUALITIES, compare, symbol
+from core.formatting import plain_number
+
 MET = "met"
 NOT_MET = "not_met"
 MISSING = "missing"
@@ -41,9 +44,8 @@ class CriterionSpec:
     @property
     def requirement(self) -> str:
         """The rule in words, e.g. "≤ 1.95 mg/dL" or "one of: relapsed, refractory"."""
-        symbols = {"<=": "≤", "<": "<", ">=": "≥", ">": ">"}
-        if self.comparator in symbols:
-            return f"{symbols[self.comparator]} {_plain(self.threshold)} {self.unit}".strip()
+        if self.comparator in INEQUALITIES:
+            return f"{symbol(self.comparator)} {_plain(self.threshold)} {self.unit}".strip()
         if self.comparator == "present":
             return "recorded"
         values = ", ".join(_plain(v) for v in self.allowed_values)
@@ -65,7 +67,7 @@ def _plain(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return plain_number(value)
     return str(value)
 
 
@@ -86,17 +88,11 @@ def evaluate_criterion(criterion: CriterionSpec, value) -> CriterionResult:
     comparator = criterion.comparator
     if comparator == "present":
         ok = True
-    elif comparator in ("<=", "<", ">=", ">"):
+    elif comparator in INEQUALITIES:
         number = _as_decimal(value)
         if number is None or criterion.threshold is None:
             return CriterionResult(criterion, MISSING, value)
-        threshold = Decimal(str(criterion.threshold))
-        ok = {
-            "<=": number <= threshold,
-            "<": number < threshold,
-            ">=": number >= threshold,
-            ">": number > threshold,
-        }[comparator]
+        ok = compare(number, comparator, Decimal(str(criterion.threshold)))
     elif comparator in ("==", "in"):
         ok = value in criterion.allowed_values
     else:

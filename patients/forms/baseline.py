@@ -10,7 +10,7 @@ from django import forms
 from core.forms import ReasonForChangeMixin
 
 from ..choices import CRLF2Method, FrontlineRegimen, KaryotypeGroup, TP53Status, YesNoUnknown
-from ..validators import BASELINE_FIELDS, PLAUSIBLE_RANGES
+from ..validators import BASELINE_FIELDS, BASELINE_FIELDSETS, PLAUSIBLE_RANGES
 
 BLANK = [("", "—")]
 
@@ -46,42 +46,7 @@ def _yes_no(label, help_text=""):
 class BaselineForm(ReasonForChangeMixin, forms.Form):
     """Baseline characteristics at the start of study treatment. All fields may be completed later."""
 
-    FIELDSETS = (
-        (
-            "Disease at start",
-            (
-                "ecog",
-                "wbc_1e9_per_l",
-                "peripheral_blast_percent",
-                "marrow_blast_percent",
-                "cns_disease_at_start",
-            ),
-        ),
-        (
-            "Cytogenetics and molecular",
-            (
-                "karyotype_group",
-                "kmt2a_rearranged",
-                "low_hypodiploidy_near_triploidy",
-                "ph_like",
-                "crlf2_overexpression",
-                "crlf2_method",
-                "tp53_status",
-            ),
-        ),
-        ("Immunophenotype", ("cd19_percent", "cd20_percent", "cd22_percent")),
-        (
-            "Treatment history",
-            (
-                "prior_frontline_regimen",
-                "prior_frontline_regimen_detail",
-                "primary_refractory",
-                "first_remission_duration_months",
-                "prior_salvage_lines",
-                "prior_allogeneic_sct",
-            ),
-        ),
-    )
+    FIELDSETS = BASELINE_FIELDSETS
 
     ecog = _number("ECOG performance status", "", integer=True, name="ecog", help_text="0 (fully active) to 4.")
     wbc_1e9_per_l = _number("WBC (×10⁹/L)", "×10⁹/L", name="wbc_1e9_per_l", help_text="White blood cells.")

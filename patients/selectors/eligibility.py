@@ -17,6 +17,7 @@ from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from core.choices import SignatureMeaning, SignatureStatus
+from core.formatting import plain_number
 from core.models import Signature
 from trial.models import EligibilityCriterion
 from trial.protocol_loader import BOOLEAN, CHOICE, DATE, NUMBER, EligibilityVariable
@@ -157,7 +158,7 @@ def _display(variable: str, value) -> str:
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return plain_number(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

@@ -77,11 +77,7 @@ def patient_with_records(patient_id: int) -> Patient:
 def active_patient_ids() -> list[int]:
     """Ids of the patients whose data still changes: registered or off study (not those in screening or not
     registered), in id order."""
-    return list(
-        Patient.objects.filter(status__in=(PatientStatus.REGISTERED, PatientStatus.OFF_STUDY))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    return list(Patient.objects.followed().order_by("pk").values_list("pk", flat=True))
 
 
 def existing_patient_ids(patient_ids) -> set[int]:

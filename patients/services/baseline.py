@@ -4,10 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.audit.writes import REASON_REQUIRED, audited_create, audited_update, changed_fields
+from core.validation import refuse_unknown_fields
 
 from ..models import Baseline, Patient
 from ..validators import BASELINE_FIELDS, validate_baseline
-from .patient import SITE_NOT_YOURS
+from .patient import check_patient_site
 
 BASELINE_RECORDED = "Baseline recorded"
 FIELD_NOT_BASELINE = "This field is not part of the baseline."
@@ -36,11 +37,8 @@ def baseline_record(*, actor, patient: Patient, reason: str = "", **values) -> B
     its field. Derived values (salvage status, high-risk cytogenetics, rituximab indication) are
     not stored: selectors derive them.
     """
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"patient": SITE_NOT_YOURS})
-    unknown = set(values) - set(BASELINE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), FIELD_NOT_BASELINE))
+    check_patient_site(actor, patient)
+    refuse_unknown_fields(values, BASELINE_FIELDS, FIELD_NOT_BASELINE)
     typed, errors = _typed(values)
     baseline = Baseline.objects.select_for_update().filter(patient=patient).first()
     if baseline is None:

@@ -15,14 +15,14 @@ from django.utils import timezone
 from core.audit.writes import audited_create, audited_update, changed_fields
 from core.choices import SignatureMeaning
 from core.services import signature_sign
+from core.validation import refuse_unknown_fields
 
 from ..models import EligibilityAssessment, Patient
 from ..selectors.eligibility import ASSESSMENT_VALUE_FIELDS, current_protocol_version, eligibility_summary
-from .patient import SITE_NOT_YOURS
+from .patient import FIELD_NOT_EDITABLE, check_patient_site
 
 ASSESSED_IN_FUTURE = "The assessment date cannot be in the future."
 NO_PROTOCOL_VERSION = "The trial has no protocol version in force yet, so there are no criteria to assess."
-FIELD_NOT_EDITABLE = "This field cannot be changed here."
 WAIVER_NOT_ALLOWED = "Only an investigator can waive eligibility criteria."
 WAIVER_REASON_REQUIRED = "Give the reason registration is allowed although criteria are not met or missing."
 NOTHING_TO_WAIVE = "Every criterion is met: there is nothing to waive."
@@ -32,17 +32,6 @@ WAIVER_AUDIT_REASON = "Eligibility waiver: {reason}"
 WAIVER_WITHDRAWN_ON_COMPLETION = "Blank value completed; the signed waiver no longer applies"
 
 EDITABLE_FIELDS = ("assessed_on", *ASSESSMENT_VALUE_FIELDS)
-
-
-def _check_site(actor, patient: Patient):
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"site": SITE_NOT_YOURS})
-
-
-def _check_fields(values: dict, allowed):
-    unknown = set(values) - set(allowed)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), FIELD_NOT_EDITABLE))
 
 
 def _future_date_errors(assessed_on) -> dict:
@@ -76,8 +65,8 @@ def eligibility_assess(*, actor, patient: Patient, assessed_on: date, **values) 
     assessment date would get (so an assessment entered afterwards is judged by the criteria then in force).
     Values may be left empty; the checklist then shows those criteria as missing.
     """
-    _check_site(actor, patient)
-    _check_fields(values, ASSESSMENT_VALUE_FIELDS)
+    check_patient_site(actor, patient)
+    refuse_unknown_fields(values, ASSESSMENT_VALUE_FIELDS, FIELD_NOT_EDITABLE)
     version = patient.protocol_version or current_protocol_version(
         patient.site.trial, on=assessed_on if isinstance(assessed_on, date) else None
     )
@@ -99,8 +88,8 @@ def eligibility_update(
     Any signature on the assessment is voided by the change (so a waiver no longer counts), and a
     waiver's reason is cleared with it: the investigator must look at the new values again.
     """
-    _check_site(actor, assessment.patient)
-    _check_fields(values, EDITABLE_FIELDS)
+    check_patient_site(actor, assessment.patient)
+    refuse_unknown_fields(values, EDITABLE_FIELDS, FIELD_NOT_EDITABLE)
     errors = _future_date_errors(values.get("assessed_on"))
     if errors:
         raise ValidationError(errors)
@@ -121,7 +110,7 @@ def eligibility_waive(*, actor, assessment: EligibilityAssessment, reason: str, 
     The reason is written on the assessment (audited) and the investigator signs it with the
     meaning "waiver", re-entering their password; both happen or neither.
     """
-    _check_site(actor, assessment.patient)
+    check_patient_site(actor, assessment.patient)
     if not actor.has_perm("core.sign_records"):
         raise ValidationError(WAIVER_NOT_ALLOWED)
     reason = (reason or "").strip()

@@ -7,13 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_update
+from core.validation import IN_FUTURE
 
 from ..choices import ConditioningAgent, PatientStatus, VitalStatus
 from ..models import Death, FollowUp, OffStudy, Patient, Transplant
-from .patient import SITE_NOT_YOURS
+from .patient import check_patient_site
 
 NOT_REGISTERED = "Outcomes are recorded for registered patients only."
-IN_FUTURE = "This date is in the future."
 BEFORE_REGISTRATION = "This date is before the patient's registration ({date})."
 AFTER_DEATH = "This date is after the patient's death ({date})."
 ALREADY_RECORDED = "Already recorded for this patient; correct the existing record instead."
@@ -24,9 +24,8 @@ DEAD_AT_FOLLOW_UP = "Record the death itself (date and cause) rather than a foll
 
 
 def _check(actor, patient: Patient, field: str, when: date, *, future_ok: bool = False):
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"patient": SITE_NOT_YOURS})
-    if patient.status not in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY) or not patient.registration_date:
+    check_patient_site(actor, patient)
+    if not patient.is_followed or not patient.registration_date:
         raise ValidationError({"patient": NOT_REGISTERED})
     if when is None:
         return

@@ -4,12 +4,21 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.audit.writes import audited_create, audited_update
+from core.validation import refuse_unknown_fields
 from trial.models import Site
 
 from ..models import Patient
 
 SITE_NOT_YOURS = "You are not a member of this site."
+PATIENT_NOT_AT_YOUR_SITES = "You are not a member of this patient's site."
 SUBJECT_ID_FORMAT = "{site_code}-{number:04d}"
+FIELD_NOT_EDITABLE = "This field cannot be changed here."
+
+
+def check_patient_site(actor, patient: Patient) -> None:
+    """Refuse a write about a patient who is not at one of the actor's sites (the error names ``patient``)."""
+    if patient.site_id not in actor.site_ids():
+        raise ValidationError({"patient": PATIENT_NOT_AT_YOUR_SITES})
 
 
 def _next_subject_id(site: Site, *, skip: int = 0) -> str:
@@ -64,8 +73,6 @@ EDITABLE_FIELDS = ("sex", "given_name", "family_name", "medical_record_number", 
 @transaction.atomic
 def patient_update(*, actor, patient: Patient, reason: str = "", **changes) -> Patient:
     """Correct a patient's demographic data; changing a saved value needs a reason."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+    refuse_unknown_fields(changes, EDITABLE_FIELDS, FIELD_NOT_EDITABLE)
     patient, _diff = audited_update(patient, actor=actor, reason=reason, **changes)
     return patient

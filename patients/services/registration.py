@@ -9,14 +9,14 @@ from django.utils import timezone
 from core.audit.writes import audited_create, audited_update
 from core.choices import SignatureMeaning
 from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
+from core.validation import IN_FUTURE
 from trial.models import ProtocolVersion, Trial
 
 from ..choices import PatientStatus
 from ..models import Consent, Patient
 from ..selectors.registration import next_sequence_number, protocol_version_for
-from .patient import SITE_NOT_YOURS
+from .patient import check_patient_site
 
-DATE_IN_FUTURE = "This date is in the future."
 NOT_IN_SCREENING = "Only a patient in screening can be {action}; this patient is {status}."
 NO_CONSENT = "No signed consent is recorded on or before the registration date."
 NO_ASSESSMENT = "No eligibility assessment is recorded for this patient."
@@ -27,20 +27,15 @@ SAME_VERSION = "The patient is already on this protocol version."
 REASON_REQUIRED = "Give the reason for this correction."
 
 
-def _check_site(actor, patient):
-    if patient.site_id not in actor.site_ids():
-        raise ValidationError({"site": SITE_NOT_YOURS})
-
-
 def _not_future(field, value: date):
     if value > timezone.localdate():
-        raise ValidationError({field: DATE_IN_FUTURE})
+        raise ValidationError({field: IN_FUTURE})
 
 
 @transaction.atomic
 def consent_record(*, actor, patient: Patient, consent_date: date, form_version: str, notes: str = "") -> Consent:
     """Record that the patient signed the consent form (which version, when, obtained by the actor)."""
-    _check_site(actor, patient)
+    check_patient_site(actor, patient)
     if consent_date is not None:
         _not_future("consent_date", consent_date)
     return audited_create(
@@ -91,7 +86,7 @@ def patient_register(*, actor, patient: Patient, registration_date: date) -> Pat
     """
     from ..selectors.eligibility import eligibility_summary, latest_assessment
 
-    _check_site(actor, patient)
+    check_patient_site(actor, patient)
     _not_future("registration_date", registration_date)
     trial = Trial.objects.select_for_update().get(pk=patient.site.trial_id)  # one registration at a time
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
@@ -119,7 +114,7 @@ def patient_register(*, actor, patient: Patient, registration_date: date) -> Pat
 @transaction.atomic
 def patient_screen_fail(*, actor, patient: Patient, reason: str) -> Patient:
     """Close a screening record: the patient will not be registered."""
-    _check_site(actor, patient)
+    check_patient_site(actor, patient)
     if patient.status != PatientStatus.SCREENING:
         raise ValidationError(
             {"status": NOT_IN_SCREENING.format(action="closed", status=patient.get_status_display().lower())}
@@ -135,7 +130,7 @@ def patient_protocol_version_correct(
     *, actor, patient: Patient, protocol_version: ProtocolVersion, reason: str, password: str
 ) -> Patient:
     """Correct a registered patient's protocol version: an investigator's signed, audited correction."""
-    _check_site(actor, patient)
+    check_patient_site(actor, patient)
     if not actor.has_perm("core.sign_records"):
         raise ValidationError({"password": NOT_ALLOWED_TO_SIGN})
     if patient.status != PatientStatus.REGISTERED or patient.protocol_version_id is None:

@@ -18,7 +18,7 @@ from patients.choices import CRLF2Method, KaryotypeGroup, PatientStatus, Salvage
 from patients.forms.baseline import BaselineForm
 from patients.models import Baseline
 from patients.selectors.baseline import baseline_get, baseline_summary
-from patients.services import SITE_NOT_YOURS, patient_screen
+from patients.services import PATIENT_NOT_AT_YOUR_SITES, patient_screen
 from patients.services.baseline import baseline_record
 from trial.choices import Role
 from trial.models import ProtocolParameter, ProtocolVersion
@@ -196,7 +196,7 @@ def test_cross_field_rules_see_the_saved_values(nurse_a, patient):
 def test_another_sites_patient_is_refused(nurse_b, patient):
     with pytest.raises(ValidationError) as exc:
         baseline_record(actor=nurse_b, patient=patient, ecog=1)
-    assert errors_of(exc) == {"patient": SITE_NOT_YOURS}
+    assert errors_of(exc) == {"patient": PATIENT_NOT_AT_YOUR_SITES}
 
 
 # --- page ------------------------------------------------------------------------------------

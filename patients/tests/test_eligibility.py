@@ -25,7 +25,7 @@ from patients.selectors.eligibility import (
     eligibility_summary,
     latest_assessment,
 )
-from patients.services import SITE_NOT_YOURS, patient_screen
+from patients.services import PATIENT_NOT_AT_YOUR_SITES, patient_screen
 from patients.services.eligibility import (
     ASSESSED_IN_FUTURE,
     NOTHING_TO_WAIVE,
@@ -190,7 +190,7 @@ def test_future_assessment_date_is_refused_on_the_date_field(nurse_a, patient):
 def test_other_sites_nurse_cannot_assess(nurse_b, patient):
     with pytest.raises(ValidationError) as excinfo:
         assess(nurse_b, patient)
-    assert excinfo.value.message_dict == {"site": [SITE_NOT_YOURS]}
+    assert excinfo.value.message_dict == {"patient": [PATIENT_NOT_AT_YOUR_SITES]}
 
 
 # --- Corrections and their audit ------------------------------------------------------------

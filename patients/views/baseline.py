@@ -2,10 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 
-from core.forms import SignatureForm, add_service_errors
+from core.forms import SignatureForm, render_form, submit
 from core.selectors import signatures_for
 
 from ..forms.baseline import BaselineForm
@@ -30,19 +30,15 @@ def baseline(request, pk):
     if not may_save:
         for field in form.fields.values():
             field.disabled = True
-    if request.method == "POST" and form.is_valid():
-        try:
-            baseline_record(
-                actor=request.user,
-                patient=patient,
-                reason=form.cleaned_data.get("reason", ""),
-                **form.values(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Baseline saved." if editing else "Baseline recorded.")
-            return redirect("patients:baseline", pk=patient.pk)
+    saved = submit(
+        form,
+        lambda data: baseline_record(
+            actor=request.user, patient=patient, reason=data.get("reason", ""), **form.values()
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Baseline saved." if editing else "Baseline recorded.")
+        return redirect("patients:baseline", pk=patient.pk)
     context = {
         "patient": patient,
         "form": form,
@@ -57,4 +53,4 @@ def baseline(request, pk):
             "signatures": signatures_for(record),
             "sign_form": SignatureForm(),
         }
-    return render(request, "patients/baseline.html", context, status=400 if form.errors else 200)
+    return render_form(request, "patients/baseline.html", context)

@@ -2,11 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from core.forms import add_service_errors
+from core.forms import render_form, submit
 from core.selectors import signatures_for
 
 from ..forms.eligibility import EligibilityAssessmentEditForm, EligibilityAssessmentForm, EligibilityWaiverForm
@@ -52,20 +51,17 @@ def eligibility_detail(request, pk, assessment_pk):
 def eligibility_new(request, pk):
     patient = patient_get(request.user, pk)
     form = EligibilityAssessmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            assessment = services.eligibility_assess(actor=request.user, patient=patient, **form.values())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Eligibility assessment saved.")
-            return redirect("patients:eligibility-detail", pk=patient.pk, assessment_pk=assessment.pk)
+    assessment = submit(
+        form, lambda _data: services.eligibility_assess(actor=request.user, patient=patient, **form.values())
+    )
+    if assessment is not None:
+        messages.success(request, "Eligibility assessment saved.")
+        return redirect("patients:eligibility-detail", pk=patient.pk, assessment_pk=assessment.pk)
     version = patient.protocol_version or current_protocol_version(patient.site.trial)
-    return render(
+    return render_form(
         request,
         "patients/eligibility_form.html",
         {"form": form, "patient": patient, "assessment": None, "protocol_version": version},
-        status=400 if form.errors else 200,
     )
 
 
@@ -75,17 +71,16 @@ def eligibility_edit(request, pk, assessment_pk):
     assessment = assessment_get(request.user, pk, assessment_pk)
     initial = {name: getattr(assessment, name) for name in ("assessed_on", *ASSESSMENT_VALUE_FIELDS)}
     form = EligibilityAssessmentEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.eligibility_update(
-                actor=request.user, assessment=assessment, reason=form.cleaned_data["reason"], **form.values()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Changes saved.")
-            return redirect("patients:eligibility-detail", pk=pk, assessment_pk=assessment.pk)
-    return render(
+    saved = submit(
+        form,
+        lambda data: services.eligibility_update(
+            actor=request.user, assessment=assessment, reason=data["reason"], **form.values()
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "Changes saved.")
+        return redirect("patients:eligibility-detail", pk=pk, assessment_pk=assessment.pk)
+    return render_form(
         request,
         "patients/eligibility_form.html",
         {
@@ -95,7 +90,6 @@ def eligibility_edit(request, pk, assessment_pk):
             "protocol_version": assessment.protocol_version,
             "waived": eligibility_summary(assessment).waived,
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -106,17 +100,13 @@ def eligibility_waive(request, pk, assessment_pk):
     """Sign a waiver; errors come back on the checklist page, next to the waiver's fields."""
     assessment = assessment_get(request.user, pk, assessment_pk)
     form = EligibilityWaiverForm(request.POST)
-    if form.is_valid():
-        try:
-            services.eligibility_waive(
-                actor=request.user,
-                assessment=assessment,
-                reason=form.cleaned_data["reason"],
-                password=form.cleaned_data["password"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Waiver signed: the patient may be registered.")
-            return redirect("patients:eligibility-detail", pk=pk, assessment_pk=assessment.pk)
+    waived = submit(
+        form,
+        lambda data: services.eligibility_waive(
+            actor=request.user, assessment=assessment, reason=data["reason"], password=data["password"]
+        ),
+    )
+    if waived is not None:
+        messages.success(request, "Waiver signed: the patient may be registered.")
+        return redirect("patients:eligibility-detail", pk=pk, assessment_pk=assessment.pk)
     return _detail(request, assessment, waiver_form=form, status=400)

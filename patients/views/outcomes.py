@@ -2,7 +2,6 @@
 (new, correct). Reads through ``patients.selectors`` (another site's record is a 404), writes through
 ``patients.services.outcomes``; a service's error comes back next to the field it names."""
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.urls import path
 
 from ..forms.outcomes import (
@@ -13,122 +12,63 @@ from ..forms.outcomes import (
     TransplantEditForm,
     TransplantForm,
 )
-from ..selectors import patient_get
 from ..selectors.outcomes import death_get, transplant_get
 from ..services import outcomes as services
-from .common import patient_form_page
+from .common import correction_page, patient_record_page
 
-
-@login_required
-@permission_required("patients.add_transplant", raise_exception=True)
-def transplant_new(request, pk):
-    patient = patient_get(request.user, pk)
-    return patient_form_page(
-        request,
-        patient=patient,
-        form=TransplantForm(request.POST or None),
-        title="Record an allogeneic SCT",
-        action="Save transplant",
-        save=lambda data: services.transplant_record(actor=request.user, patient=patient, **data),
-        success="Allogeneic SCT recorded.",
-        intro="A planned transplant may have a future date; a transplant marked done may not.",
-    )
-
-
-@login_required
-@permission_required("patients.change_transplant", raise_exception=True)
-def transplant_edit(request, pk):
-    transplant = transplant_get(request.user, pk)
-    initial = {
-        name: getattr(transplant, name)
-        for name in ("status", "transplant_date", "donor_type", "conditioning_regimen", "conditioning_agents")
-    }
-
-    def save(data):
-        reason = data.pop("reason")
-        services.transplant_update(actor=request.user, transplant=transplant, reason=reason, **data)
-
-    return patient_form_page(
-        request,
-        patient=transplant.patient,
-        form=TransplantEditForm(request.POST or None, initial=initial),
-        title="Correct the allogeneic SCT",
-        action="Save correction",
-        save=save,
-        success="Transplant corrected.",
-        record=transplant,
-    )
-
-
-@login_required
-@permission_required("patients.add_offstudy", raise_exception=True)
-def off_study_new(request, pk):
-    patient = patient_get(request.user, pk)
-    return patient_form_page(
-        request,
-        patient=patient,
-        form=OffStudyForm(request.POST or None),
-        title="Take off study",
-        action="Take off study",
-        save=lambda data: services.off_study_record(actor=request.user, patient=patient, **data),
-        success="The patient is off study. Follow-up contacts, evaluations and death can still be recorded.",
-        intro="The patient's status becomes off study: no further course can be started.",
-    )
-
-
-@login_required
-@permission_required("patients.add_followup", raise_exception=True)
-def follow_up_new(request, pk):
-    patient = patient_get(request.user, pk)
-    return patient_form_page(
-        request,
-        patient=patient,
-        form=FollowUpForm(request.POST or None),
-        title="Record a follow-up contact",
-        action="Save follow-up",
-        save=lambda data: services.follow_up_record(actor=request.user, patient=patient, **data),
-        success="Follow-up contact recorded.",
-        intro="The last date the patient is known alive censors overall and relapse-free survival.",
-    )
-
-
-@login_required
-@permission_required("patients.add_death", raise_exception=True)
-def death_new(request, pk):
-    patient = patient_get(request.user, pk)
-    return patient_form_page(
-        request,
-        patient=patient,
-        form=DeathForm(request.POST or None),
-        title="Record death",
-        action="Save",
-        save=lambda data: services.death_record(actor=request.user, patient=patient, **data),
-        success="Death recorded.",
-    )
-
-
-@login_required
-@permission_required("patients.change_death", raise_exception=True)
-def death_edit(request, pk):
-    death = death_get(request.user, pk)
-
-    def save(data):
-        reason = data.pop("reason")
-        services.death_update(actor=request.user, death=death, reason=reason, **data)
-
-    return patient_form_page(
-        request,
-        patient=death.patient,
-        form=DeathEditForm(
-            request.POST or None,
-            initial={"death_date": death.death_date, "cause": death.cause, "cause_detail": death.cause_detail},
-        ),
-        title="Correct the death record",
-        action="Save correction",
-        save=save,
-        success="Death record corrected.",
-        record=death,
-    )
+transplant_new = patient_record_page(
+    permission="patients.add_transplant",
+    form_class=TransplantForm,
+    service=services.transplant_record,
+    title="Record an allogeneic SCT",
+    action="Save transplant",
+    success="Allogeneic SCT recorded.",
+    intro="A planned transplant may have a future date; a transplant marked done may not.",
+)
+transplant_edit = correction_page(
+    permission="patients.change_transplant",
+    get=transplant_get,
+    form_class=TransplantEditForm,
+    fields=("status", "transplant_date", "donor_type", "conditioning_regimen", "conditioning_agents"),
+    service=services.transplant_update,
+    title="Correct the allogeneic SCT",
+    success="Transplant corrected.",
+)
+off_study_new = patient_record_page(
+    permission="patients.add_offstudy",
+    form_class=OffStudyForm,
+    service=services.off_study_record,
+    title="Take off study",
+    action="Take off study",
+    success="The patient is off study. Follow-up contacts, evaluations and death can still be recorded.",
+    intro="The patient's status becomes off study: no further course can be started.",
+)
+follow_up_new = patient_record_page(
+    permission="patients.add_followup",
+    form_class=FollowUpForm,
+    service=services.follow_up_record,
+    title="Record a follow-up contact",
+    action="Save follow-up",
+    success="Follow-up contact recorded.",
+    intro="The last date the patient is known alive censors overall and relapse-free survival.",
+)
+death_new = patient_record_page(
+    permission="patients.add_death",
+    form_class=DeathForm,
+    service=services.death_record,
+    title="Record death",
+    action="Save",
+    success="Death recorded.",
+)
+death_edit = correction_page(
+    permission="patients.change_death",
+    get=death_get,
+    form_class=DeathEditForm,
+    fields=("death_date", "cause", "cause_detail"),
+    service=services.death_update,
+    title="Correct the death record",
+    success="Death record corrected.",
+)
 
 
 urlpatterns = [

@@ -2,11 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from core.forms import SignatureForm, add_service_errors
+from core.forms import SignatureForm, render_form, submit
+from core.paging import paginate
 from core.selectors import signatures_for
 from trial.models import ProtocolVersion
 from trial.selectors import sites_for_user
@@ -34,18 +33,14 @@ def patient_list(request):
         "status": request.GET.get("status", ""),
         "protocol_version": request.GET.get("version", ""),
     }
-    page = Paginator(selectors.patient_list(request.user, **filters), PATIENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, selectors.patient_list(request.user, **filters), PATIENTS_PER_PAGE)
     return render(
         request,
         "patients/list.html",
         {
             "patients": page.object_list,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "filters": filters,
             "statuses": PatientStatus.choices,
             "versions": ProtocolVersion.objects.order_by("effective_date"),
@@ -82,15 +77,11 @@ def patient_screen(request):
     if not request.user.has_perm("trial.view_phi"):
         for name in PHI_FIELDS:
             form.fields.pop(name, None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            patient = services.patient_screen(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Screening opened for {patient.subject_id}.")
-            return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/screen.html", {"form": form}, status=400 if form.errors else 200)
+    patient = submit(form, lambda data: services.patient_screen(actor=request.user, **data))
+    if patient is not None:
+        messages.success(request, f"Screening opened for {patient.subject_id}.")
+        return redirect("patients:detail", pk=patient.pk)
+    return render_form(request, "patients/screen.html", {"form": form})
 
 
 @login_required
@@ -102,15 +93,7 @@ def patient_edit(request, pk):
     form = PatientEditForm(request.POST or None, initial=initial)
     for name in hidden:
         form.fields.pop(name, None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        reason = data.pop("reason")
-        try:
-            services.patient_update(actor=request.user, patient=patient, reason=reason, **data)
-        except ValidationError as exc:
-            patient.refresh_from_db()
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Changes saved.")
-            return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/edit.html", {"form": form, "patient": patient}, status=400 if form.errors else 200)
+    if submit(form, lambda data: services.patient_update(actor=request.user, patient=patient, **data), record=patient):
+        messages.success(request, "Changes saved.")
+        return redirect("patients:detail", pk=patient.pk)
+    return render_form(request, "patients/edit.html", {"form": form, "patient": patient})

@@ -2,7 +2,6 @@
 
 from django import template
 
-from patients.choices import PatientStatus
 from trial.choices import ResponseCategory
 
 from .. import selectors
@@ -46,5 +45,5 @@ def patient_responses_panel(context, patient):
         "timeline": timeline,
         "death": death,
         "off_study": any(e.kind == "off_study" for e in timeline),
-        "can_record": patient.status in (PatientStatus.REGISTERED, PatientStatus.OFF_STUDY),
+        "can_record": patient.is_followed,
     }

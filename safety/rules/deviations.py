@@ -1,9 +1,9 @@
 """Protocol-deviation rules (PROTOCOL.md §2–§5): each rule is its own function with an id and a test."""
 
 from datetime import timedelta
-from decimal import Decimal
 
-from dosing.derivations.doses import given_per_m2
+from core.formatting import plain_number
+from dosing.derivations.doses import given_per_m2, round_per_m2
 from patients.derivations.eligibility import NOT_MET, CriterionSpec, evaluate
 from patients.selectors.eligibility import ASSESSMENT_VALUE_FIELDS, CONSENT_DATE
 from trial.choices import CoursePhase, Route
@@ -72,11 +72,6 @@ CD20_FIELD = "cd20_percent"
 SAME_DAY_IT_AND_SYSTEMIC_DRUGS = ("methotrexate",)
 INTRATHECAL_ROUTES = (Route.IT, Route.OMMAYA)
 SYSTEMIC_ROUTES = (Route.IV, Route.CIV)
-
-
-def _plain(value) -> str:
-    """1.0900 → "1.09"."""
-    return format(Decimal(value).normalize(), "f")
 
 
 def _unit(administration) -> str:
@@ -160,9 +155,10 @@ def dose_off_plan(ctx):
         found.append(
             finding(
                 dose_off_plan,
-                f"{a.drug.name} day {a.day} of course {a.course.course_number}: {_plain(a.dose_given)} "
-                f"{_unit(a)} given instead of {_plain(a.planned_dose)} {_unit(a)} ({_plain(round(off, 1))}% "
-                f"off plan, more than {_plain(tolerance)}%) with no dose reduction recorded.",
+                f"{a.drug.name} day {a.day} of course {a.course.course_number}: {plain_number(a.dose_given)} "
+                f"{_unit(a)} given instead of {plain_number(a.planned_dose)} {_unit(a)} "
+                f"({plain_number(round(off, 1))}% off plan, more than {plain_number(tolerance)}%) "
+                "with no dose reduction recorded.",
                 key=f"adm{a.pk}",
                 window_start=ctx.given_on(a),
                 evidence={
@@ -203,13 +199,13 @@ def cumulative_over_maximum(ctx):
         found.append(
             finding(
                 cumulative_over_maximum,
-                f"Cumulative {drug.name.lower()} is {_plain(round(total, 4))} {unit}/m², above the protocol "
-                f"maximum of {_plain(maximum)} {unit}/m² (exceeded on {ctx.given_on(crossed)}).",
+                f"Cumulative {drug.name.lower()} is {plain_number(round_per_m2(total))} {unit}/m², above the protocol "
+                f"maximum of {plain_number(maximum)} {unit}/m² (exceeded on {ctx.given_on(crossed)}).",
                 key=f"drug-{drug.code}",
                 window_start=ctx.given_on(crossed),
                 evidence={
                     "drug": drug.code,
-                    "cumulative_per_m2": str(round(total, 4)),
+                    "cumulative_per_m2": str(round_per_m2(total)),
                     "maximum_per_m2": str(maximum),
                     "administration_exceeding": crossed.pk,
                 },
@@ -315,7 +311,7 @@ def rituximab_against_cd20(ctx):
     cd20 = baseline.cd20_percent if baseline is not None else None
     items = [i for i in ctx.regimen_items if i.condition_field == CD20_FIELD]
     drugs = {i.drug_id for i in items}
-    shown = "not recorded" if cd20 is None else f"{_plain(cd20)}%"
+    shown = "not recorded" if cd20 is None else f"{plain_number(cd20)}%"
     found = []
     if cd20 is None or cd20 < threshold:
         for a in _given_doses(ctx):
@@ -325,7 +321,7 @@ def rituximab_against_cd20(ctx):
                 finding(
                     rituximab_against_cd20,
                     f"{a.drug.name} was given on {ctx.given_on(a)} (course {a.course.course_number}, day {a.day}) "
-                    f"with CD20 {shown}; the protocol gives it only with CD20 ≥ {_plain(threshold)}%.",
+                    f"with CD20 {shown}; the protocol gives it only with CD20 ≥ {plain_number(threshold)}%.",
                     key=f"adm{a.pk}",
                     window_start=ctx.given_on(a),
                     evidence={
@@ -357,7 +353,7 @@ def rituximab_against_cd20(ctx):
                 finding(
                     rituximab_against_cd20,
                     f"Course {course.course_number} ({course.start_date}) has no {drug.name.lower()} planned or "
-                    f"given although CD20 is {shown} (≥ {_plain(threshold)}%).",
+                    f"given although CD20 is {shown} (≥ {plain_number(threshold)}%).",
                     key=f"course{course.pk}-{drug.code}",
                     window_start=course.start_date,
                     evidence={
@@ -451,8 +447,8 @@ def blinatumomab_no_step_up(ctx):
             finding(
                 blinatumomab_no_step_up,
                 f"Course {first.course_number}, the first {first.course_type.name.lower()} course, started with "
-                f"{a.drug.name.lower()} {_plain(a.dose_given)} {_unit(a)} instead of the step-up dose "
-                f"{_plain(a.planned_dose)} {_unit(a)}.",
+                f"{a.drug.name.lower()} {plain_number(a.dose_given)} {_unit(a)} instead of the step-up dose "
+                f"{plain_number(a.planned_dose)} {_unit(a)}.",
                 key=f"course{first.pk}-adm{a.pk}",
                 window_start=ctx.given_on(a),
                 evidence={

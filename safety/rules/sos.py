@@ -15,8 +15,9 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from adverse_events.choices import UnitSystem
+from core.formatting import plain_number as plain
 from dosing.choices import AdministrationStatus
-from dosing.derivations.doses import cumulative_given_per_m2
+from dosing.derivations.doses import cumulative_given_per_m2, round_per_m2
 from patients.choices import ConditioningAgent, TransplantStatus
 
 from ..choices import RuleKind, Severity
@@ -44,10 +45,6 @@ BILIRUBIN_UMOL_L_UNITS = {"umol/l", "µmol/l", "μmol/l", "micromol/l"}
 # without fixing how close in time; the usual reading (used here) is within 7 days either side of the bilirubin.
 SOS_FINDINGS_WINDOW_DAYS = 7
 
-# Cumulative per-m² totals are compared at the precision the dosing app shows them (dosing.services.PER_M2_PLACES),
-# so arithmetic noise far below a measurable dose never raises or clears a flag.
-PER_M2_PLACES = Decimal("0.0001")
-
 ACTIVE_TRANSPLANT = (TransplantStatus.PLANNED, TransplantStatus.DONE)
 
 
@@ -60,14 +57,6 @@ def sos_window(ctx, dates):
     return dates[0], dates[-1] + relativedelta(months=int(ctx.param("sos_reporting_window_months")))
 
 
-def plain(value) -> str:
-    """A decimal as written by hand: 2.7000 → "2.7"."""
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    return format(value.normalize(), "f")
-
-
 def cumulative_per_m2(ctx, *, until=None) -> Decimal:
     """Inotuzumab given per m² (the plan's per-m² scaled by the fraction given; BSA of the dose's course),
     counting the doses given on or before ``until`` when it is given."""
@@ -77,7 +66,7 @@ def cumulative_per_m2(ctx, *, until=None) -> Decimal:
         if until is None or (ctx.given_on(a) is not None and ctx.given_on(a) <= until)
     ]
     total = cumulative_given_per_m2(doses)
-    return total.quantize(PER_M2_PLACES)
+    return round_per_m2(total)  # the dosing app's precision: arithmetic noise never raises or clears a flag
 
 
 def transplants(ctx):

@@ -1,0 +1,1 @@
+"""REST API of the adverse-events app, one module per resource."""

@@ -1,0 +1,171 @@
+"""REST API of lab values: each with its normal range, its CTCAE grade derived by the shipped rules and the AE a
+grade of 3 or worse proposes (confirmed into an AE or dismissed with a reason), and the lab tests the rules grade.
+"""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.errors import DERIVED_NOT_TYPED, refuse_input
+from core.api.fields import DECIMAL_INPUT
+from core.api.pagination import DefaultCursorPagination
+from core.api.permissions import ActionModelPermissions
+from core.api.viewsets import SelectorViewSetMixin
+from patients.api.fields import SitePatientField
+
+from .. import selectors, services
+from ..choices import UnitSystem
+from ..models import CTCAETerm, LabResult
+from .events import AdverseEventSerializer, AEDetailsSerializer
+
+FROM_GRADING = "The term and grade of a proposed AE come from the lab value's grading."
+LAB_NOT_TYPED = dict.fromkeys(("grade", "proposal_status"), DERIVED_NOT_TYPED)
+CONFIRM_NOT_TYPED = dict.fromkeys(("term", "meddra_code", "grade"), FROM_GRADING)
+
+
+class LabResultSerializer(serializers.ModelSerializer):
+    """A lab value with its normal range, its CTCAE grade (derived by the shipped rules; null when the rules
+    cannot grade it) and the state of the AE it proposes (grade 3 or worse): proposed, confirmed or dismissed."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="lab-result-detail")
+    subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
+    site = serializers.CharField(source="patient.site.code", read_only=True)
+    adverse_event = serializers.SerializerMethodField()
+    recorded_by = serializers.CharField(source="recorded_by.signature_name", read_only=True)
+
+    class Meta:
+        model = LabResult
+        fields = [
+            "id", "url", "patient", "subject_id", "site", "lab_term", "unit_system", "unit", "collected_on",
+            "value", "lower_limit_normal", "upper_limit_normal", "baseline_value", "grade",
+            "proposal_status", "proposal_note", "adverse_event", "recorded_by", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_adverse_event(self, obj) -> int | None:
+        """The AE a confirmed proposal became (its id)."""
+        return next((ae.pk for ae in obj.adverse_events.all()), None)
+
+
+class LabResultRecordSerializer(serializers.Serializer):
+    patient = SitePatientField()
+    lab_term = serializers.CharField(help_text="A gradable lab test (see /api/v1/lab-tests/).")
+    unit_system = serializers.ChoiceField(choices=UnitSystem.choices, required=False)
+    unit = serializers.CharField(required=False, allow_blank=True, help_text="E.g. umol/L, 10^9/L.")
+    collected_on = serializers.DateField(help_text="Date the sample was taken (not in the future).")
+    value = serializers.DecimalField(**DECIMAL_INPUT)
+    lower_limit_normal = serializers.DecimalField(**DECIMAL_INPUT, required=False, allow_null=True)
+    upper_limit_normal = serializers.DecimalField(**DECIMAL_INPUT, required=False, allow_null=True)
+    baseline_value = serializers.DecimalField(
+        **DECIMAL_INPUT, required=False, allow_null=True, help_text="The patient's baseline value of the test."
+    )
+
+
+class LabProposalConfirmSerializer(AEDetailsSerializer):
+    """The AE a lab value proposes: its term and grade come from the grading; the reporter adds the rest."""
+
+    onset_date = serializers.DateField(required=False, help_text="Default: the date the sample was taken.")
+
+
+class LabProposalDismissSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        allow_blank=True,
+        error_messages={"required": services.DISMISS_REASON},
+        help_text="Why this lab value is not an adverse event.",
+    )
+
+
+class LabResultFilter(filters.FilterSet):
+    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+
+    class Meta:
+        model = LabResult
+        fields = ["patient"]
+
+
+class LabResultPagination(DefaultCursorPagination):
+    """The most recent sample first."""
+
+    ordering = ("-collected_on", "-id")
+
+
+class LabResultViewSet(
+    SelectorViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Lab values of the caller's sites (``?patient=<id>`` for one patient's), most recent first. Another site's
+    value answers 404.
+
+    POST records a value with its normal range; the CTCAE grade is derived, and a grade of 3 or worse proposes
+    an AE — it never creates one. ``confirm`` turns the proposal into an AE (201, the AE); ``dismiss`` closes it
+    with a reason.
+    """
+
+    serializer_class = LabResultSerializer
+    filterset_class = LabResultFilter
+    pagination_class = LabResultPagination
+    permission_classes = [ActionModelPermissions]
+    action_permissions = {
+        "confirm": ["adverse_events.change_labresult", "adverse_events.add_adverseevent"],
+        "dismiss": ["adverse_events.change_labresult"],
+    }
+    http_method_names = ["get", "post", "head", "options"]
+    model = LabResult
+    list_selector = selectors.lab_results_for
+    get_selector = selectors.lab_result_get
+
+    @extend_schema(request=LabResultRecordSerializer, responses={201: LabResultSerializer})
+    def create(self, request, *args, **kwargs):
+        refuse_input(request.data, LAB_NOT_TYPED)
+        return self.act(LabResultRecordSerializer, services.lab_result_record, status.HTTP_201_CREATED)
+
+    @extend_schema(request=LabProposalConfirmSerializer, responses={201: AdverseEventSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Confirm the proposed AE: the term and grade come from the grading, the onset from the sample date."""
+        lab_result = self.get_object()
+        refuse_input(request.data, CONFIRM_NOT_TYPED)
+        payload = LabProposalConfirmSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        ae = services.lab_proposal_confirm(actor=request.user, lab_result=lab_result, **payload.validated_data)
+        fresh = selectors.ae_get(request.user, ae.pk)
+        return Response(
+            AdverseEventSerializer(fresh, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=LabProposalDismissSerializer, responses={200: LabResultSerializer})
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        """Dismiss the proposed AE, saying why the value is not an adverse event."""
+        return self.act(LabProposalDismissSerializer, services.lab_proposal_dismiss, lab_result=self.get_object())
+
+
+class LabTestSerializer(serializers.Serializer):
+    lab_term = serializers.CharField()
+    unit_system = serializers.ChoiceField(choices=UnitSystem.choices)
+    unit = serializers.CharField(help_text="Empty: any unit (the rules read only the normal range or baseline).")
+    direction = serializers.ChoiceField(
+        choices=[("H", "high"), ("L", "low")], help_text="H: high values are abnormal; L: low values."
+    )
+    ctcae_term = serializers.IntegerField(source="ctcae_term_id", help_text="The CTCAE term's id.")
+    ctcae_term_name = serializers.CharField(source="ctcae_term")
+    meddra_code = serializers.CharField()
+    label = serializers.CharField()
+
+
+class LabTestListView(APIView):
+    """The lab tests the shipped CTCAE rules grade (latest CTCAE version), each with its unit system and unit
+    and the CTCAE term its abnormal values are graded as. Not paginated."""
+
+    def get_queryset(self):  # for the model permission: reading the CTCAE dictionary
+        return CTCAETerm.objects.none()
+
+    @extend_schema(responses=LabTestSerializer(many=True))
+    def get(self, request):
+        return Response(LabTestSerializer(selectors.lab_tests(), many=True).data)

@@ -1,0 +1,63 @@
+"""Serializer fields every app's API uses: links to a record's audit trail and signatures, site-scoped ids, the
+reason for change."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+# A decimal input of any size and precision: the type only, the ranges are the model's (checked by the service,
+# so the API and the form give the same message).
+DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
+REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
+
+
+class ReasonForChangeField(serializers.CharField):
+    """The reason for change every correction (PATCH) of a saved record carries; the service asks for it when a
+    saved value changes (the API's side of ``core.forms.ReasonForChangeMixin``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("help_text", REASON_FOR_CHANGE)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class RecordUrlField(serializers.Field):
+    """The URL of one of the framework's per-record views (``view_name``) for the object serialized."""
+
+    view_name = ""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj) -> str:
+        return reverse(self.view_name, args=[obj._meta.label_lower, obj.pk], request=self.context.get("request"))
+
+
+class HistoryUrlField(RecordUrlField):
+    """The record's audit trail: every create, change and delete with who, when, why, old and new values."""
+
+    view_name = "api-record-history"
+
+
+class SignaturesUrlField(RecordUrlField):
+    """The record's electronic signatures."""
+
+    view_name = "api-record-signatures"
+
+
+class SiteScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """An id of a record of one of the caller's sites: another site's id is refused as an unknown one.
+
+    ``queryset`` is the model's site-scoped queryset (``Model.objects``, with a ``for_user`` method); it is
+    restricted to the request's user when the field is bound, so no serializer repeats that step.
+    """
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return super().get_queryset().for_user(request.user if request else None)
