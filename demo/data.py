@@ -40,3 +40,20 @@ BASELINE = {
     "cns_disease_at_start": False,
     "prior_frontline_regimen": "hyper_cvad",
 }
+
+
+def demo_patient_screen(*, site, person, consented_on, form_version):
+    """Screen a demo patient (sex, names, MRN, date of birth) at ``site`` by its research nurse and record the
+    consent; returns the nurse and the patient."""
+    from patients.services import patient_screen
+    from patients.services.registration import consent_record
+    from trial.models import User
+
+    sex, given, family, mrn, dob = person
+    nurse = User.objects.get(username=f"researchnurse-{site.code.lower()}")
+    patient = patient_screen(
+        actor=nurse, site=site, sex=sex, given_name=given, family_name=family, medical_record_number=mrn,
+        date_of_birth=dob,
+    )  # fmt: skip
+    consent_record(actor=nurse, patient=patient, consent_date=consented_on, form_version=form_version)
+    return nurse, patient

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from demo.data import BASELINE, DEMO_SITES, ELIGIBLE
+from demo.data import BASELINE, DEMO_SITES, ELIGIBLE, demo_patient_screen
 from dosing.choices import AdministrationStatus
 from dosing.derivations.doses import round_dose
 from dosing.models import Course, PlannedAdministration
@@ -23,10 +23,9 @@ from dosing.services import course_start, dose_record
 from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors.registration import next_sequence_number, protocol_version_for
-from patients.services import patient_screen
 from patients.services.baseline import baseline_record
 from patients.services.eligibility import eligibility_assess
-from patients.services.registration import consent_record, patient_register
+from patients.services.registration import patient_register
 from trial.choices import DoseLevel
 from trial.models import Site, Trial, User
 from trial.selectors import planned_courses
@@ -83,18 +82,9 @@ class Command(BaseCommand):
         if protocol_version_for(trial, sequence_number=number, registration_date=registered).code != ORIGINAL_VERSION:
             self.stdout.write(f"Patient #{number} would not be on the original version; none added on it.")
             return
-        nurse = User.objects.get(username=f"researchnurse-{site.code.lower()}")
-        _code, sex, given, family, mrn, dob = ORIGINAL_PATIENT
-        patient = patient_screen(
-            actor=nurse,
-            site=site,
-            sex=sex,
-            given_name=given,
-            family_name=family,
-            medical_record_number=mrn,
-            date_of_birth=dob,
+        nurse, patient = demo_patient_screen(
+            site=site, person=ORIGINAL_PATIENT[1:], consented_on=consented, form_version="v1.0"
         )
-        consent_record(actor=nurse, patient=patient, consent_date=consented, form_version="v1.0")
         eligibility_assess(actor=nurse, patient=patient, assessed_on=assessed, **ELIGIBLE)
         patient = patient_register(actor=nurse, patient=patient, registration_date=registered)
         baseline_record(actor=nurse, patient=patient, **BASELINE)

@@ -10,12 +10,11 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from demo.data import BASELINE, DEMO_PASSWORD, DEMO_SITES, ELIGIBLE
+from demo.data import BASELINE, DEMO_PASSWORD, DEMO_SITES, ELIGIBLE, demo_patient_screen
 from patients.models import Patient
-from patients.services import patient_screen
 from patients.services.baseline import baseline_record
 from patients.services.eligibility import eligibility_assess, eligibility_waive
-from patients.services.registration import consent_record, patient_register, patient_screen_fail
+from patients.services.registration import patient_register, patient_screen_fail
 from trial.choices import Role
 from trial.models import Site, Trial, User
 from trial.services import site_create, user_create
@@ -65,18 +64,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:28} {role:16} {code}")
 
     def _patient(self, site, code, sex, given, family, mrn, dob, fate):
-        nurse = User.objects.get(username=f"researchnurse-{code}")
         investigator = User.objects.get(username=f"investigator-{code}")
-        patient = patient_screen(
-            actor=nurse,
-            site=site,
-            sex=sex,
-            given_name=given,
-            family_name=family,
-            medical_record_number=mrn,
-            date_of_birth=dob,
+        nurse, patient = demo_patient_screen(
+            site=site, person=(sex, given, family, mrn, dob), consented_on=date(2026, 10, 5), form_version="v4.0"
         )
-        consent_record(actor=nurse, patient=patient, consent_date=date(2026, 10, 5), form_version="v4.0")
         if fate == "screening":
             return
         values = dict(ELIGIBLE)
