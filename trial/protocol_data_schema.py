@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, PlainValidator
 
+from core.comparators import COMPARATORS
 from core.data_loading import (
     Code,
     Date,
@@ -40,10 +41,11 @@ from .choices import (
 )
 
 IGNORED_KEY_PREFIX = "x-"
-CONDITION_COMPARATORS = ("<=", ">=", "==", "<", ">")
+# The one comparator table (core.comparators), longest first so that "<=" is not read as "<".
+CONDITION_COMPARATORS = tuple(sorted(COMPARATORS, key=len, reverse=True))
 BAD_CONDITION = "condition must read '<patient value> <comparator> <number>' ({comparators}), got {value!r}"
 BAD_DAYS = "days must be a list of course days or ranges such as '1-4, 11-14', got {value!r}"
-_CONDITION = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+_CONDITION = re.compile(rf"^\s*([a-z][a-z0-9_]*)\s*({'|'.join(CONDITION_COMPARATORS)})\s*(-?\d+(?:\.\d+)?)\s*$")
 _DAY_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 

@@ -26,6 +26,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 
 from core.audit.writes import audited_bulk_create, audited_create, audited_delete, audited_update, changed_fields
+from core.formatting import plain_number
 
 from .files import DataFile, DataLoadError, Errors
 from .report import DataLoadReport, ModelCounts
@@ -97,7 +98,7 @@ class Table:
 def describe(value) -> str:
     """A value as the report shows it in "old → new"."""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return plain_number(value)
     if isinstance(value, models.Model):
         return repr(value.code) if isinstance(getattr(value, "code", None), str) else str(value)
     if isinstance(value, str):  # on one line, long texts cut (a checksum is shown whole)
