@@ -64,3 +64,74 @@ def test_record_refuses_another_sites_patient(nurse_b, make_patient):
     with pytest.raises(ValidationError) as exc:
         clinical_observation_record(actor=nurse_b, patient=make_patient(), observed_on=DAY, ascites=True)
     assert exc.value.message_dict == {"patient": [PATIENT_NOT_AT_YOUR_SITES]}
+
+
+# --- The API ---
+
+OBSERVATIONS = "/api/v1/clinical-observations/"
+
+
+def errors_of(response) -> dict:
+    return {e["field"]: e["message"] for e in response.json()["errors"]}
+
+
+def test_api_records_an_observation(api_client, nurse_a, make_patient):
+    patient = make_patient()
+    api_client.force_authenticate(nurse_a)
+    created = api_client.post(
+        OBSERVATIONS,
+        {"patient": patient.pk, "observed_on": str(DAY), "weight_kg": "72.4", "ascites": True},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert (body["patient"], body["observed_on"], body["weight_kg"], body["hepatomegaly"], body["ascites"]) == (
+        patient.pk,
+        str(DAY),
+        "72.4",
+        None,
+        True,
+    )
+    assert body["history_url"].endswith(f"/api/v1/records/adverse_events.clinicalobservation/{body['id']}/history/")
+    obs = ClinicalObservation.objects.get(pk=body["id"])
+    assert obs.recorded_by == nurse_a
+    assert api_client.get(body["url"]).json() == body
+    history = api_client.get(body["history_url"])
+    assert history.status_code == 200
+
+
+def test_api_answers_every_problem_at_once(api_client, nurse_a, make_patient):
+    api_client.force_authenticate(nurse_a)
+    refused = api_client.post(
+        OBSERVATIONS, {"patient": make_patient().pk, "observed_on": "2999-01-01", "weight_kg": "5"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert set(errors_of(refused)) == {"observed_on", "weight_kg"}
+    empty = api_client.post(OBSERVATIONS, {"patient": make_patient().pk, "observed_on": str(DAY)}, format="json")
+    assert errors_of(empty) == {None: NO_FINDING}
+    assert not ClinicalObservation.objects.exists()
+
+
+def test_api_refuses_another_sites_patient_and_scopes_the_list(api_client, nurse_a, nurse_b, site_b, make_patient):
+    mine = make_patient()
+    theirs = make_patient(nurse=nurse_b, site=site_b)
+    own = clinical_observation_record(actor=nurse_a, patient=mine, observed_on=DAY, hepatomegaly=True)
+    other = clinical_observation_record(actor=nurse_b, patient=theirs, observed_on=DAY, hepatomegaly=True)
+    api_client.force_authenticate(nurse_a)
+    refused = api_client.post(OBSERVATIONS, {"patient": theirs.pk, "observed_on": str(DAY), "ascites": True})
+    assert refused.status_code == 400 and set(errors_of(refused)) == {"patient"}
+    assert [row["id"] for row in api_client.get(OBSERVATIONS).json()["results"]] == [own.pk]
+    assert api_client.get(OBSERVATIONS, {"patient": theirs.pk}).json()["results"] == []
+    assert api_client.get(f"{OBSERVATIONS}{other.pk}/").status_code == 404
+    assert ClinicalObservation.objects.filter(patient=theirs).count() == 1
+
+
+def test_api_monitor_reads_but_cannot_record(api_client, make_user, site_a, nurse_a, make_patient):
+    from trial.choices import Role
+
+    patient = make_patient()
+    obs = clinical_observation_record(actor=nurse_a, patient=patient, observed_on=DAY, ascites=True)
+    api_client.force_authenticate(make_user(Role.MONITOR, site_a))
+    assert api_client.get(f"{OBSERVATIONS}{obs.pk}/").status_code == 200
+    payload = {"patient": patient.pk, "observed_on": str(DAY), "ascites": True}
+    assert api_client.post(OBSERVATIONS, payload, format="json").status_code == 403
