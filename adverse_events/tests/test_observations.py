@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from adverse_events.models import ClinicalObservation
@@ -12,6 +13,7 @@ from adverse_events.services import NO_FINDING, clinical_observation_record
 from core.audit.trail import record_history
 from core.validation import IN_FUTURE
 from patients.services import PATIENT_NOT_AT_YOUR_SITES
+from trial.choices import Role
 
 DAY = date(2024, 2, 1)
 
@@ -127,11 +129,56 @@ def test_api_refuses_another_sites_patient_and_scopes_the_list(api_client, nurse
 
 
 def test_api_monitor_reads_but_cannot_record(api_client, make_user, site_a, nurse_a, make_patient):
-    from trial.choices import Role
-
     patient = make_patient()
     obs = clinical_observation_record(actor=nurse_a, patient=patient, observed_on=DAY, ascites=True)
     api_client.force_authenticate(make_user(Role.MONITOR, site_a))
     assert api_client.get(f"{OBSERVATIONS}{obs.pk}/").status_code == 200
     payload = {"patient": patient.pk, "observed_on": str(DAY), "ascites": True}
     assert api_client.post(OBSERVATIONS, payload, format="json").status_code == 403
+
+
+# --- The form page and the patient's observations ---
+
+
+def test_patient_page_links_to_the_observation_form(client, nurse_a, make_patient):
+    patient = make_patient()
+    client.force_login(nurse_a)
+    page = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert reverse("adverse_events:observation-new", args=[patient.pk]) in page
+    assert reverse("adverse_events:patient-observations", args=[patient.pk]) in page
+
+
+def test_form_saves_the_observation_and_lists_it(client, nurse_a, make_patient):
+    patient = make_patient()
+    client.force_login(nurse_a)
+    url = reverse("adverse_events:observation-new", args=[patient.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url, {"observed_on": str(DAY), "weight_kg": "68.2", "hepatomegaly": "true", "ascites": "unknown"}
+    )
+    obs = ClinicalObservation.objects.get(patient=patient)
+    assert (obs.weight_kg, obs.hepatomegaly, obs.ascites, obs.recorded_by) == (Decimal("68.2"), True, None, nurse_a)
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/observations/#observation-{obs.pk}")
+    listing = client.get(reverse("adverse_events:patient-observations", args=[patient.pk])).content.decode()
+    assert f'id="observation-{obs.pk}"' in listing and "68.2" in listing
+
+
+def test_form_shows_every_error_and_saves_nothing(client, nurse_a, make_patient):
+    patient = make_patient()
+    client.force_login(nurse_a)
+    url = reverse("adverse_events:observation-new", args=[patient.pk])
+    response = client.post(url, {"observed_on": "2999-01-01", "hepatomegaly": "unknown", "ascites": "unknown"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert NO_FINDING in page and IN_FUTURE in page
+    response = client.post(url, {"observed_on": str(DAY), "weight_kg": "400"})
+    assert response.status_code == 400 and "weight_kg_errors" in response.content.decode()
+    assert not ClinicalObservation.objects.exists()
+
+
+def test_another_sites_patient_has_no_observation_pages(client, nurse_b, make_patient):
+    patient = make_patient()
+    client.force_login(nurse_b)
+    assert client.get(reverse("adverse_events:observation-new", args=[patient.pk])).status_code == 404
+    assert client.get(reverse("adverse_events:patient-observations", args=[patient.pk])).status_code == 404
