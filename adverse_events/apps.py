@@ -9,11 +9,12 @@ class AdverseEventsConfig(AppConfig):
     def ready(self):
         from core import registry
 
-        from .models import AdverseEvent, LabResult
-        from .selectors import ae_get, lab_result_get
+        from .models import AdverseEvent, ClinicalObservation, LabResult
+        from .selectors import ae_get, clinical_observation_get, lab_result_get
 
         registry.register(AdverseEvent, ae_get)
         registry.register(LabResult, lab_result_get)
+        registry.register(ClinicalObservation, clinical_observation_get)
 
         from .templatetags.adverse_events_ui import patient_adverse_events_panel
 

@@ -201,3 +201,17 @@ class LabDismissForm(forms.Form):
         label="Why is this value not an adverse event?",
         help_text="E.g. expected nadir already recorded as febrile neutropenia; haemolysed sample.",
     )
+
+
+FINDING_CHOICES = [("unknown", "Not assessed"), ("true", "Yes"), ("false", "No")]
+
+
+class ClinicalObservationForm(forms.Form):
+    """Bedside findings on a date (the SOS criteria read them); at least one of the three is given."""
+
+    observed_on = forms.DateField(widget=DateInput, label="Observed on")
+    weight_kg = forms.DecimalField(label="Weight (kg)", max_digits=5, decimal_places=1, required=False)
+    hepatomegaly = forms.NullBooleanField(
+        label="Hepatomegaly (tender, enlarged liver)", widget=forms.Select(choices=FINDING_CHOICES)
+    )
+    ascites = forms.NullBooleanField(label="Ascites", widget=forms.Select(choices=FINDING_CHOICES))

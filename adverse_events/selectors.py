@@ -369,6 +369,20 @@ def lab_results_of(patient_id: int) -> list[LabResult]:
     return list(LabResult.objects.filter(patient_id=patient_id).order_by("collected_on"))
 
 
+def clinical_observations_for(user):
+    """Clinical observations of the user's sites, with their patient and who recorded them."""
+    return ClinicalObservation.objects.for_user(user).select_related("patient__site", "recorded_by")
+
+
+def clinical_observation_get(user, pk):
+    return get_object_or_404(clinical_observations_for(user), pk=pk)
+
+
+def patient_clinical_observations(user, patient) -> list[ClinicalObservation]:
+    """One patient's observations (most recent first) as the user may see them."""
+    return list(clinical_observations_for(user).filter(patient=patient).order_by("-observed_on", "-id"))
+
+
 def clinical_observations_of(patient_id: int) -> list[ClinicalObservation]:
     """The patient's clinical observations (weight, hepatomegaly, ascites) by date (one query)."""
     return list(ClinicalObservation.objects.filter(patient_id=patient_id).order_by("observed_on"))

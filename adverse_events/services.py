@@ -14,7 +14,7 @@ from patients.models import Death, Patient
 from patients.services import check_patient_site
 
 from .choices import AEOutcome, Attribution, SAECriterion
-from .models import AdverseEvent, AEAttribution, CTCAETerm, LabGradingRule, LabResult
+from .models import AdverseEvent, AEAttribution, ClinicalObservation, CTCAETerm, LabGradingRule, LabResult
 from .selectors import received_study_drugs
 
 NOT_REGISTERED = "Adverse events are recorded for registered patients only."
@@ -290,25 +290,31 @@ def lab_proposal_dismiss(*, actor, lab_result: LabResult, reason: str) -> LabRes
     return lab_result
 
 
+NO_FINDING = "Record at least one finding: the weight, hepatomegaly or ascites."
+
+
 @transaction.atomic
 def clinical_observation_record(
     *, actor, patient: Patient, observed_on, weight_kg=None, hepatomegaly=None, ascites=None
-):
-    """Record bedside findings (weight, hepatomegaly, ascites) that the SOS criteria read."""
-    from .models import ClinicalObservation
-
+) -> ClinicalObservation:
+    """Record bedside findings on a date (weight, hepatomegaly, ascites) that the SOS criteria read. Refuses,
+    all at once, an observation with no finding, a date in the future and a weight outside the model's range;
+    the patient must be at one of the actor's sites."""
     _check_patient(actor, patient)
-    if observed_on and observed_on > timezone.localdate():
-        raise ValidationError({"observed_on": IN_FUTURE})
-    return audited_create(
-        ClinicalObservation(
-            patient=patient,
-            observed_on=observed_on,
-            weight_kg=weight_kg,
-            hepatomegaly=hepatomegaly,
-            ascites=ascites,
-            recorded_by=actor,
-        ),
-        actor=actor,
-        reason="Clinical observation recorded",
+    observation = ClinicalObservation(
+        patient=patient,
+        observed_on=observed_on,
+        weight_kg=weight_kg,
+        hepatomegaly=hepatomegaly,
+        ascites=ascites,
+        recorded_by=actor,
     )
+    errors = {}
+    if observed_on and observed_on > timezone.localdate():
+        errors["observed_on"] = IN_FUTURE
+    if weight_kg is None and hepatomegaly is None and ascites is None:
+        errors["__all__"] = NO_FINDING
+    errors = with_model_errors(observation, errors)
+    if errors:
+        raise ValidationError(errors)
+    return audited_create(observation, actor=actor, reason="Clinical observation recorded")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import observation_views, views
 
 app_name = "adverse_events"
 
@@ -13,6 +13,12 @@ urlpatterns = [
     path("patients/<int:patient_pk>/adverse-events/new/", views.ae_new, name="ae-new"),
     path("patients/<int:patient_pk>/labs/", views.patient_labs, name="patient-labs"),
     path("patients/<int:patient_pk>/labs/new/", views.lab_new, name="lab-new"),
+    path(
+        "patients/<int:patient_pk>/observations/",
+        observation_views.patient_observations,
+        name="patient-observations",
+    ),
+    path("patients/<int:patient_pk>/observations/new/", observation_views.observation_new, name="observation-new"),
     path("labs/<int:pk>/confirm/", views.lab_confirm, name="lab-confirm"),
     path("labs/<int:pk>/dismiss/", views.lab_dismiss, name="lab-dismiss"),
     path("adverse-events/<int:pk>/", views.ae_detail, name="ae-detail"),

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from adverse_events.api.events import AdverseEventViewSet
 from adverse_events.api.labs import LabResultViewSet, LabTestListView
+from adverse_events.api.observations import ClinicalObservationViewSet
 from adverse_events.api.table3 import Table3View
 from adverse_events.api.terms import CTCAETermViewSet
 from core.api.records import RecordHistoryView, RecordSignaturesView
@@ -36,6 +37,7 @@ router.register("deaths", DeathViewSet, basename="death")
 router.register("ctcae-terms", CTCAETermViewSet, basename="ctcae-term")
 router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 router.register("lab-results", LabResultViewSet, basename="lab-result")
+router.register("clinical-observations", ClinicalObservationViewSet, basename="clinical-observation")
 router.register("flags", FlagViewSet, basename="flag")
 
 api_v1 = [

@@ -31,9 +31,11 @@ DUAL_ALKYLATOR_CONDITIONING = frozenset({ConditioningAgent.CLOFARABINE, Conditio
 # the September 2015 amendment, planned by the regimen data during the inotuzumab courses).
 URSODIOL = "ursodiol"
 
-# The CTCAE lab term under which serum bilirubin is recorded, and the CTCAE term of ascites as an adverse event.
+# The CTCAE lab term under which serum bilirubin is recorded. Which adverse events count as SOS findings (CTCAE
+# "Ascites", "Weight gain") is protocol data: the MedDRA codes ``sos_ascites_meddra_code`` and
+# ``sos_weight_gain_meddra_code`` (CTCAE v5.0 has no hepatomegaly term).
 BILIRUBIN_LAB_TERM = "Blood bilirubin increased"
-ASCITES_AE_TERM = "Ascites"
+AE_FINDING_PARAMETERS = {"ascites": "sos_ascites_meddra_code", "weight_gain": "sos_weight_gain_meddra_code"}
 
 # Bilirubin (C33H36N4O6) has a molar mass of 584.66 g/mol: 1 mg/dL = 10 mg/L ÷ 584.66 g/mol = 17.1 µmol/L,
 # the conventional factor between SI (µmol/L) and US conventional (mg/dL) bilirubin.
@@ -286,14 +288,8 @@ def sos_findings(ctx, day, baseline_kg, weight_gain_min) -> dict:
     hepatomegaly = sorted({str(o.observed_on) for o in near if o.hepatomegaly})
     if hepatomegaly:
         findings["hepatomegaly"] = {"observed_on": hepatomegaly}
-    ascites = sorted({f"observation {o.observed_on}" for o in near if o.ascites})
-    ascites += sorted(
-        f"adverse event {ae.onset_date} grade {ae.grade}"
-        for ae in ctx.adverse_events
-        if ae.term.term == ASCITES_AE_TERM
-        and ae.onset_date <= high
-        and (ae.resolution_date is None or ae.resolution_date >= low)
-    )
+    from_aes = finding_adverse_events(ctx, low, high)
+    ascites = sorted({f"observation {o.observed_on}" for o in near if o.ascites}) + from_aes["ascites"]
     if ascites:
         findings["ascites"] = {"seen": ascites}
     if baseline_kg:
@@ -313,12 +309,30 @@ def sos_findings(ctx, day, baseline_kg, weight_gain_min) -> dict:
                 "on": str(on),
                 "source": source,
             }
+    if "weight_gain" not in findings and from_aes["weight_gain"]:
+        findings["weight_gain"] = {"seen": from_aes["weight_gain"]}
     return findings
 
 
+def finding_adverse_events(ctx, low, high) -> dict[str, list[str]]:
+    """Adverse events whose CTCAE term is an SOS finding (by MedDRA code, protocol data) present between ``low``
+    and ``high`` (onset on or before ``high``, not resolved before ``low``), by finding name."""
+    codes = {name: str(int(ctx.param(key))) for name, key in AE_FINDING_PARAMETERS.items()}
+    found = {name: [] for name in codes}
+    for ae in ctx.adverse_events:
+        if ae.onset_date > high or (ae.resolution_date is not None and ae.resolution_date < low):
+            continue
+        for name, code in codes.items():
+            if str(ae.term.meddra_code) == code:
+                found[name].append(f"adverse event {ae.onset_date} grade {ae.grade}")
+    return {name: sorted(seen) for name, seen in found.items()}
+
+
 def finding_words(name, detail) -> str:
-    if name == "weight_gain":
+    if name == "weight_gain" and "percent" in detail:
         return f"weight gain {detail['percent']}% ({detail['weight_kg']} kg on {detail['on']})"
+    if name == "weight_gain":
+        return f"weight gain ({', '.join(detail['seen'])})"
     return name
 
 
@@ -327,8 +341,9 @@ def possible_sos(ctx):
     """Within the SOS risk window (first inotuzumab dose → ``sos_reporting_window_months`` after the last),
     a bilirubin ≥ ``sos_bilirubin_min_mg_dl`` with at least ``sos_other_findings_min`` of hepatomegaly,
     ascites (observation or adverse event) and weight gain ≥ ``sos_weight_gain_min_percent`` over the
-    course-1 weight, within :data:`SOS_FINDINGS_WINDOW_DAYS` of the bilirubin (PROTOCOL.md §5, modified
-    Seattle/Baltimore). One flag per date of bilirubin (the highest value of the day)."""
+    course-1 weight (or an adverse event of weight gain), within :data:`SOS_FINDINGS_WINDOW_DAYS` of the
+    bilirubin (PROTOCOL.md §5, modified Seattle/Baltimore). One flag per date of bilirubin (the highest value
+    of the day)."""
     dates = inotuzumab_dates(ctx)
     if not dates:
         return []
