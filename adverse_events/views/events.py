@@ -25,9 +25,9 @@ from patients.models import Patient
 from patients.selectors import patient_get
 from trial.models import ProtocolVersion
 
-from . import selectors, services
-from .choices import LabProposalStatus, SAECriterion, UnitSystem
-from .forms import (
+from .. import selectors, services
+from ..choices import LabProposalStatus, SAECriterion, UnitSystem
+from ..forms import (
     ATTRIBUTION_PREFIX,
     AdverseEventEditForm,
     AdverseEventForm,
@@ -37,8 +37,8 @@ from .forms import (
     SAEReportForm,
     TermGradeForm,
 )
-from .models import CTCAETerm
-from .selectors import lab_tests
+from ..models import CTCAETerm
+from ..selectors import lab_tests
 
 SEARCH = "search_terms"  # the no-JavaScript "Search" button of the term search
 PICK = "pick_term"  # the no-JavaScript button of a search result (its value is the term's id)

@@ -11,8 +11,8 @@ from django.utils import timezone
 from core.forms import render_form, submit
 from patients.selectors import patient_get
 
-from . import selectors, services
-from .forms import ClinicalObservationForm
+from .. import selectors, services
+from ..forms import ClinicalObservationForm
 
 
 def _observations_url(patient):
