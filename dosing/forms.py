@@ -12,6 +12,7 @@ from trial.choices import DoseLevel, Route
 
 from .choices import RECORDED_STATUSES, AdministrationStatus
 from .derivations.calendar import ABSOLUTE_UNIT_TEXT, dose_text
+from .derivations.doses import next_dose_time
 from .services import GIVEN_NEEDS
 
 REDUCTION_ONLY_WHEN_GIVEN = "A reduction for the rest of the course applies to a dose given at a lower amount."
@@ -54,9 +55,21 @@ class CourseRecomputeForm(forms.Form):
     )
 
 
-def default_given_at(administration):
-    """The planned day at 09:00 local time, or now when that is still ahead."""
-    planned = timezone.make_aware(datetime.combine(administration.planned_date, DEFAULT_GIVEN_HOUR))
+def default_given_at(administration, earlier=None):
+    """The planned day at 09:00 local time — for a 2nd (or later) dose of the day, the ``earlier`` dose's time
+    plus the regimen's interval (12 h for q12h) — or now when that is still ahead."""
+    if earlier is not None and earlier.given_at is not None:
+        planned = timezone.localtime(
+            next_dose_time(
+                earlier_given_at=earlier.given_at,
+                earlier_number=earlier.dose_number,
+                number=administration.dose_number,
+                interval_hours=administration.regimen_item.interval_hours,
+                doses_per_day=administration.doses_per_day,
+            )
+        )
+    else:
+        planned = timezone.make_aware(datetime.combine(administration.planned_date, DEFAULT_GIVEN_HOUR))
     now = timezone.localtime().replace(second=0, microsecond=0)
     return min(planned, now)
 
@@ -84,13 +97,13 @@ class DoseRecordForm(forms.Form):
 
     GIVEN_ONLY = ("given_at", "dose_given", "route_given", "reduce_rest_of_course")
 
-    def __init__(self, *args, administration, **kwargs):
+    def __init__(self, *args, administration, earlier_dose=None, **kwargs):
         self.administration = administration
         a = administration
         if a.status == AdministrationStatus.PENDING:
             initial = {
                 "status": AdministrationStatus.GIVEN,
-                "given_at": default_given_at(a),
+                "given_at": default_given_at(a, earlier_dose),
                 "dose_given": Decimal(dose_text(a.planned_dose)) if a.planned_dose is not None else None,
                 "route_given": a.route,
             }

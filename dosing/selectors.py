@@ -39,7 +39,7 @@ def course_get(user, pk) -> Course:
 
 def administrations_for(user, *, course=None, patient=None, status=None):
     qs = PlannedAdministration.objects.for_user(user).select_related(
-        "drug", "course__patient__site", "course__course_type", "recorded_by"
+        "drug", "regimen_item", "course__patient__site", "course__course_type", "recorded_by"
     )
     if course is not None:
         qs = qs.filter(course=course)
@@ -52,6 +52,24 @@ def administrations_for(user, *, course=None, patient=None, status=None):
 
 def administration_get(user, pk) -> PlannedAdministration:
     return get_object_or_404(administrations_for(user), pk=pk)
+
+
+def earlier_dose_of_day(administration) -> PlannedAdministration | None:
+    """The latest dose given before this one of the same drug, course day and regimen item (q12h)."""
+    if administration.dose_number <= 1:
+        return None
+    return (
+        PlannedAdministration.objects.filter(
+            course_id=administration.course_id,
+            regimen_item_id=administration.regimen_item_id,
+            day=administration.day,
+            dose_number__lt=administration.dose_number,
+            status=AdministrationStatus.GIVEN,
+            given_at__isnull=False,
+        )
+        .order_by("-dose_number")
+        .first()
+    )
 
 
 def worklist(user, *, on=None):

@@ -213,7 +213,9 @@ def administration_record(request, pk):
     administration = selectors.administration_get(request.user, pk)
     course_url = reverse("dosing:course-detail", args=[administration.course_id])
     back = next_url(request, course_url)
-    form = DoseRecordForm(request.POST or None, administration=administration)
+    form = DoseRecordForm(
+        request.POST or None, administration=administration, earlier_dose=selectors.earlier_dose_of_day(administration)
+    )
     dose = _decimal_param(request, "dose")
     if not form.is_bound and dose is not None:
         form.initial["dose_given"] = dose

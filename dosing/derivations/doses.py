@@ -170,6 +170,13 @@ def plan_course(items, *, start_date: date, bsa: Decimal, hold_rules=()) -> list
     return planned
 
 
+def next_dose_time(*, earlier_given_at, earlier_number: int, number: int, interval_hours, doses_per_day: int):
+    """When the ``number``-th dose of a day is due after the ``earlier_number``-th was given at
+    ``earlier_given_at``: ``interval_hours`` apart (12 for q12h), or the day split evenly without one."""
+    hours = interval_hours or (24 // max(doses_per_day, 1))
+    return earlier_given_at + timedelta(hours=hours * (number - earlier_number))
+
+
 def given_per_m2(*, dose_given: Decimal, planned_dose: Decimal | None, dose_per_m2: Decimal | None, bsa: Decimal):
     """The per-m² amount a recorded dose counts for: the plan's per-m² scaled by the fraction given.
 

@@ -1,6 +1,6 @@
 """Dose arithmetic by hand-worked cases (no database)."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,7 @@ from dosing.derivations.doses import (
     contiguous_runs,
     given_per_m2,
     hold_days_for,
+    next_dose_time,
     plan_course,
     round_per_m2,
 )
@@ -99,3 +100,14 @@ def test_dose_given_as_planned_counts_exactly_its_planned_per_m2():
 def test_per_m2_amounts_are_kept_to_four_decimals(amount, kept):
     assert round_per_m2(amount) == kept
     assert str(round_per_m2(amount)) == str(kept)
+
+
+def test_next_dose_of_the_day_follows_the_interval():
+    first = datetime(2024, 1, 3, 7, 30)
+
+    assert next_dose_time(
+        earlier_given_at=first, earlier_number=1, number=2, interval_hours=12, doses_per_day=2
+    ) == datetime(2024, 1, 3, 19, 30)
+    assert next_dose_time(
+        earlier_given_at=first, earlier_number=1, number=3, interval_hours=None, doses_per_day=3
+    ) == datetime(2024, 1, 4, 0, 0) - timedelta(minutes=30)

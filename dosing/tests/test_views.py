@@ -173,6 +173,27 @@ def test_record_form_prefills_the_plan_and_shows_cumulative_inotuzumab(client, n
     assert "brings cumulative inotuzumab ozogamicin to <strong>0.9</strong> of max 2.7 mg/m²" in page
 
 
+def test_second_dose_of_a_q12h_day_defaults_to_12_hours_after_the_first(client, nurse_a, make_patient):
+    course = start(nurse_a, make_patient(), date(2024, 1, 3))
+    first_dose, second_dose = course.administrations.filter(drug__code="cyclophosphamide", day=1).order_by(
+        "dose_number"
+    )
+    assert second_dose.dose_number == 2 and second_dose.regimen_item.interval_hours == 12
+    client.force_login(nurse_a)
+    assert 'value="2024-01-03T09:00"' in client.get(record_url(second_dose)).content.decode()
+
+    dose_record(
+        actor=nurse_a,
+        administration=first_dose,
+        status="given",
+        given_at=at(first_dose.planned_date, hour=7),
+        dose_given=first_dose.planned_dose,
+    )
+
+    page = client.get(record_url(second_dose)).content.decode()
+    assert 'value="2024-01-03T19:00"' in page
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
