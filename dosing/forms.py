@@ -95,6 +95,8 @@ class DoseRecordForm(forms.Form):
         help_text="Later planned doses of this drug in this course are reduced by the same fraction.",
     )
 
+    confirm_flag = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=10, decimal_places=4)
+
     GIVEN_ONLY = ("given_at", "dose_given", "route_given", "reduce_rest_of_course")
 
     def __init__(self, *args, administration, earlier_dose=None, **kwargs):

@@ -12,9 +12,11 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from core.forms import render_form, submit
 from core.models import Signature
@@ -47,6 +49,10 @@ def _message_pattern(template: str) -> re.Pattern:
 
 
 OVER_MAXIMUM = _message_pattern(services.OVER_CUMULATIVE_MAXIMUM)
+
+
+class _NotConfirmed(Exception):
+    """Raised to roll back a dose that would raise a flag the nurse has not yet seen."""
 
 
 def _cumulative(patient):
@@ -219,12 +225,24 @@ def administration_record(request, pk):
     dose = _decimal_param(request, "dose")
     if not form.is_bound and dose is not None:
         form.initial["dose_given"] = dose
-    recorded = submit(
-        form,
-        lambda _data: services.dose_record(
-            actor=request.user, administration=administration, **form.service_arguments()
-        ),
-    )
+    flag = _flag_preview(administration, form)
+    # Without JavaScript the warning comes as a confirmation step: a dose that would raise a flag is saved once
+    # the nurse has seen the flag for this very amount (the re-displayed form carries it in ``confirm_flag``).
+    # Until then the service runs and is rolled back, so its refusals (a missing reason, the cumulative
+    # maximum) still come first.
+    unconfirmed = flag is not None and form.cleaned_data.get("confirm_flag") != flag.dose_given
+
+    def record(_data):
+        with transaction.atomic():
+            saved = services.dose_record(actor=request.user, administration=administration, **form.service_arguments())
+            if unconfirmed:
+                raise _NotConfirmed
+        return saved
+
+    try:
+        recorded = submit(form, record)
+    except _NotConfirmed:
+        recorded = None
     if recorded is not None:
         what = f"{recorded.drug.name} {recorded.get_status_display().lower()}"
         if recorded.reduction_percent and form.cleaned_data.get("reduce_rest_of_course"):
@@ -239,10 +257,39 @@ def administration_record(request, pk):
             "form": form,
             "next": back if back != course_url else "",
             "over_maximum": over_maximum,
+            "flag": flag,
+            "confirm_needed": unconfirmed and not form.errors,
             "override_query": f"?dose={typed_dose}" if typed_dose else "",
         }
     )
     return render_form(request, "dosing/administration_record.html", context)
+
+
+def _flag_preview(administration, form):
+    """The flag the form's values would raise once saved (None for an unbound or invalid form)."""
+    if not (form.is_bound and form.is_valid()):
+        return None
+    data = form.cleaned_data
+    return selectors.dose_flag_preview(
+        administration,
+        status=data.get("status"),
+        dose_given=data.get("dose_given"),
+        reduce_rest_of_course=bool(data.get("reduce_rest_of_course")),
+    )
+
+
+@login_required
+@permission_required("dosing.change_plannedadministration", raise_exception=True)
+@require_POST
+def administration_record_preview(request, pk):
+    """The fragment naming the flag the typed values would raise (the record form posts here as it is filled in)."""
+    administration = selectors.administration_get(request.user, pk)
+    form = DoseRecordForm(request.POST, administration=administration)
+    return render(
+        request,
+        "dosing/_dose_flag.html",
+        {"flag": _flag_preview(administration, form), "form": form, "administration": administration},
+    )
 
 
 @login_required

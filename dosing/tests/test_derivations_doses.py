@@ -12,6 +12,7 @@ from dosing.derivations.doses import (
     given_per_m2,
     hold_days_for,
     next_dose_time,
+    percent_off_plan,
     plan_course,
     round_per_m2,
 )
@@ -111,3 +112,14 @@ def test_next_dose_of_the_day_follows_the_interval():
     assert next_dose_time(
         earlier_given_at=first, earlier_number=1, number=3, interval_hours=None, doses_per_day=3
     ) == datetime(2024, 1, 4, 0, 0) - timedelta(minutes=30)
+
+
+def test_percent_off_plan_is_a_deviation_only_past_the_tolerance_without_a_reduction():
+    kwargs = {"planned_dose": Decimal(273), "tolerance_percent": Decimal(10)}
+
+    assert percent_off_plan(dose_given=Decimal("136.5"), reduction_percent=None, **kwargs) == Decimal(50)
+    assert percent_off_plan(dose_given=Decimal("136.5"), reduction_percent=Decimal(50), **kwargs) is None
+    assert percent_off_plan(dose_given=Decimal(250), reduction_percent=None, **kwargs) is None
+    assert (
+        percent_off_plan(dose_given=Decimal(1), reduction_percent=None, planned_dose=None, tolerance_percent=10) is None
+    )
