@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.forms import DateInput, DateTimeLocalInput
 from trial.choices import DoseLevel, Route
 
-from .choices import RECORDED_STATUSES, AdministrationStatus
+from .choices import RECORDED_STATUSES, AdministrationStatus, DoseAmountUnit
 from .derivations.calendar import ABSOLUTE_UNIT_TEXT, dose_text
 from .derivations.doses import next_dose_time
 from .services import GIVEN_NEEDS
@@ -175,3 +175,25 @@ class DoseOverrideForm(forms.Form):
         unit = ABSOLUTE_UNIT_TEXT.get(administration.dose_unit, administration.dose_unit)
         if unit:
             self.fields["dose_given"].label = f"Dose to authorise ({unit})"
+
+
+class UnplannedDoseForm(forms.Form):
+    """A dose the plan did not hold (an extra dose, another drug, a dose on another day), recorded as given."""
+
+    drug = forms.ModelChoiceField(queryset=None, label="Drug given")
+    given_at = forms.DateTimeField(
+        label="Given at", required=False, widget=DateTimeLocalInput, help_text="Its date is the course day recorded."
+    )
+    dose_given = forms.DecimalField(label="Dose given", required=False, max_digits=10, decimal_places=4)
+    dose_unit = forms.ChoiceField(label="Unit", choices=DoseAmountUnit.choices)
+    route = forms.ChoiceField(label="Route", choices=Route.choices)
+    reason = forms.CharField(
+        label="Why it was given although the plan did not hold it",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required. The dose is flagged as a deviation with this reason.",
+    )
+
+    def __init__(self, *args, drugs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["drug"].queryset = drugs

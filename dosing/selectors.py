@@ -63,6 +63,11 @@ def administration_get(user, pk) -> PlannedAdministration:
     return get_object_or_404(administrations_for(user), pk=pk)
 
 
+def trial_drugs(course):
+    """The drugs of the course's trial, by name (what an unplanned dose may be)."""
+    return Drug.objects.filter(trial_id=course.course_type.protocol_version.trial_id).order_by("name")
+
+
 def earlier_dose_of_day(administration) -> PlannedAdministration | None:
     """The latest dose given before this one of the same drug, course day and regimen item (q12h)."""
     if administration.dose_number <= 1:

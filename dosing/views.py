@@ -35,7 +35,7 @@ from .derivations.calendar import (
     dose_text,
 )
 from .derivations.doses import given_per_m2, round_per_m2
-from .forms import CourseRecomputeForm, CourseStartForm, DoseOverrideForm, DoseRecordForm
+from .forms import CourseRecomputeForm, CourseStartForm, DoseOverrideForm, DoseRecordForm, UnplannedDoseForm
 
 
 def _message_pattern(template: str) -> re.Pattern:
@@ -178,6 +178,30 @@ def course_recompute(request, pk):
             "pending": pending,
             "cumulative": _cumulative(course.patient),
         },
+    )
+
+
+@login_required
+@permission_required("dosing.change_plannedadministration", raise_exception=True)
+def unplanned_dose_record(request, pk):
+    """Record a dose the plan did not hold as given, with its reason (flagged as a deviation)."""
+    course = selectors.course_get(request.user, pk)
+    form = UnplannedDoseForm(
+        request.POST or None,
+        drugs=selectors.trial_drugs(course),
+        initial={"given_at": timezone.localtime().replace(second=0, microsecond=0), "dose_unit": "mg"},
+    )
+    recorded = submit(form, lambda data: services.unplanned_dose_record(actor=request.user, course=course, **data))
+    if recorded is not None:
+        messages.success(
+            request,
+            f"Recorded: unplanned {recorded.drug.name} given on day {recorded.day}; it is flagged as a deviation.",
+        )
+        return redirect("dosing:course-detail", pk=course.pk)
+    return render_form(
+        request,
+        "dosing/unplanned_dose.html",
+        {"course": course, "patient": course.patient, "form": form, "cumulative": _cumulative(course.patient)},
     )
 
 

@@ -198,7 +198,7 @@ def cumulative_over_maximum(ctx):
                 crossed = a
         if crossed is None:
             continue
-        unit = (crossed.regimen_item.dose_unit or "").split("/")[0] or "mg"
+        unit = ((crossed.regimen_item.dose_unit if crossed.regimen_item else "") or "").split("/")[0] or "mg"
         found.append(
             finding(
                 cumulative_over_maximum,
