@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dosing.choices import AdministrationStatus
-from dosing.services import UNPLANNED_REASON_NEEDED, course_start, unplanned_dose_record
+from dosing.services import UNPLANNED_REASON_NEEDED, course_start, dose_record, unplanned_dose_record
 from safety.choices import ACTIVE_STATUSES
 from safety.models import Flag
 from safety.services import patient_evaluate
@@ -129,3 +129,35 @@ def test_the_form_records_an_unplanned_dose_shown_on_the_calendar(client, nurse_
     assert client.get(reverse("dosing:administration-record", args=[dose.pk])).status_code == 200
     [flag] = unplanned_flags(patient)
     assert "Vincristine 2 mg IV given on course 1 day 5" in flag.message
+
+
+def test_an_unplanned_dose_is_judged_by_the_other_deviation_rules(nurse_a, make_patient):
+    """An unplanned voriconazole dose on the day vincristine was given is also a hold-day deviation (DEV-08)."""
+    patient = make_patient()
+    course = begin(nurse_a, patient)
+    vincristine_day8 = course.administrations.get(drug__code="vincristine", day=8)
+    dose_record(
+        actor=nurse_a,
+        administration=vincristine_day8,
+        status="given",
+        given_at=at(vincristine_day8.planned_date),
+        dose_given=vincristine_day8.planned_dose,
+    )
+    extra = unplanned_dose_record(
+        actor=nurse_a,
+        course=course,
+        drug=Drug.objects.get(code="voriconazole"),
+        given_at=at(vincristine_day8.planned_date, hour=12),
+        dose_given=Decimal(200),
+        dose_unit="mg",
+        route="PO",
+        reason="Given by the ward from the old chart",
+    )
+
+    patient_evaluate(patient_id=patient.pk)
+    active = Flag.objects.filter(patient=patient, status__in=ACTIVE_STATUSES)
+    assert set(active.filter(rule_code__in=["DEV-08", "DEV-20"]).values_list("rule_code", flat=True)) == {
+        "DEV-08",
+        "DEV-20",
+    }
+    assert active.get(rule_code="DEV-08").evidence["administration"] == extra.pk
