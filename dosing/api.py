@@ -25,7 +25,7 @@ from trial.choices import DoseLevel, Route
 from trial.models import Drug
 
 from . import selectors, services
-from .choices import RECORDED_STATUSES, AdministrationStatus
+from .choices import RECORDED_STATUSES, AdministrationStatus, DoseAmountUnit
 from .derivations.doses import PER_M2_DECIMALS
 from .models import Course, DoseOverride, PlannedAdministration
 
@@ -47,7 +47,7 @@ class AdministrationInCourseSerializer(serializers.ModelSerializer):
             "id", "url", "drug", "drug_name", "day", "last_day", "dose_number", "planned_date",
             "planned_dose", "dose_unit", "dose_per_m2", "doses_per_day", "route",
             "window_before_days", "window_after_days", "hold_days", "reduction_percent",
-            "status", "given_at", "dose_given", "route_given", "deviation_reason", "recorded_by",
+            "status", "given_at", "dose_given", "route_given", "deviation_reason", "recorded_by", "unplanned",
             "history_url", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
@@ -213,6 +213,23 @@ class DoseRecordSerializer(serializers.Serializer):
     )
 
 
+class UnplannedDoseSerializer(serializers.Serializer):
+    drug = serializers.SlugRelatedField(
+        slug_field="code", queryset=Drug.objects.all(), help_text="Code of the drug given (e.g. vincristine)."
+    )
+    given_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When it was given; its day is the course day."
+    )
+    dose_given = serializers.DecimalField(
+        **DECIMAL_INPUT, required=False, allow_null=True, default=None, help_text="Amount given, in dose_unit."
+    )
+    dose_unit = serializers.ChoiceField(choices=DoseAmountUnit.choices)
+    route = serializers.ChoiceField(choices=Route.choices)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Why it was given although the plan did not hold it."
+    )
+
+
 class DoseOverrideRequestSerializer(serializers.Serializer):
     dose_given = serializers.DecimalField(**DECIMAL_INPUT, help_text="The dose to authorise, in dose_unit.")
     reason = serializers.CharField(
@@ -283,7 +300,10 @@ class CourseViewSet(
     serializer_class = CourseSerializer
     filterset_class = CourseFilter
     permission_classes = [ActionModelPermissions]
-    action_permissions = {"recompute": ["dosing.change_course"]}
+    action_permissions = {
+        "recompute": ["dosing.change_course"],
+        "unplanned_doses": ["dosing.change_plannedadministration"],
+    }
     model = Course
     list_selector = selectors.courses_for
     get_selector = selectors.course_get
@@ -309,6 +329,20 @@ class CourseViewSet(
             services.course_recompute_bsa,
             serializer_class=CourseDetailSerializer,
             course=self.get_object(),
+        )
+
+    @extend_schema(request=UnplannedDoseSerializer, responses={201: AdministrationSerializer})
+    @action(detail=True, methods=["post"], url_path="unplanned-doses")
+    def unplanned_doses(self, request, pk=None):
+        """Record a dose the plan did not hold (an extra dose, another drug, a dose on another day) as given,
+        with its reason; the deviation rules then judge it like any other dose, and flag it as unplanned."""
+        course = self.get_object()
+        payload = UnplannedDoseSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        dose = services.unplanned_dose_record(actor=request.user, course=course, **payload.validated_data)
+        fresh = selectors.administration_get(request.user, dose.pk)
+        return Response(
+            AdministrationSerializer(fresh, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )
 
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 from core.forms import DateInput, DateTimeLocalInput
 from trial.choices import DoseLevel, Route
 
-from .choices import RECORDED_STATUSES, AdministrationStatus
+from .choices import RECORDED_STATUSES, AdministrationStatus, DoseAmountUnit
 from .derivations.calendar import ABSOLUTE_UNIT_TEXT, dose_text
+from .derivations.doses import next_dose_time
 from .services import GIVEN_NEEDS
 
 REDUCTION_ONLY_WHEN_GIVEN = "A reduction for the rest of the course applies to a dose given at a lower amount."
@@ -54,9 +55,21 @@ class CourseRecomputeForm(forms.Form):
     )
 
 
-def default_given_at(administration):
-    """The planned day at 09:00 local time, or now when that is still ahead."""
-    planned = timezone.make_aware(datetime.combine(administration.planned_date, DEFAULT_GIVEN_HOUR))
+def default_given_at(administration, earlier=None):
+    """The planned day at 09:00 local time — for a 2nd (or later) dose of the day, the ``earlier`` dose's time
+    plus the regimen's interval (12 h for q12h) — or now when that is still ahead."""
+    if earlier is not None and earlier.given_at is not None:
+        planned = timezone.localtime(
+            next_dose_time(
+                earlier_given_at=earlier.given_at,
+                earlier_number=earlier.dose_number,
+                number=administration.dose_number,
+                interval_hours=administration.regimen_item.interval_hours,
+                doses_per_day=administration.doses_per_day,
+            )
+        )
+    else:
+        planned = timezone.make_aware(datetime.combine(administration.planned_date, DEFAULT_GIVEN_HOUR))
     now = timezone.localtime().replace(second=0, microsecond=0)
     return min(planned, now)
 
@@ -82,15 +95,17 @@ class DoseRecordForm(forms.Form):
         help_text="Later planned doses of this drug in this course are reduced by the same fraction.",
     )
 
+    confirm_flag = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=10, decimal_places=4)
+
     GIVEN_ONLY = ("given_at", "dose_given", "route_given", "reduce_rest_of_course")
 
-    def __init__(self, *args, administration, **kwargs):
+    def __init__(self, *args, administration, earlier_dose=None, **kwargs):
         self.administration = administration
         a = administration
         if a.status == AdministrationStatus.PENDING:
             initial = {
                 "status": AdministrationStatus.GIVEN,
-                "given_at": default_given_at(a),
+                "given_at": default_given_at(a, earlier_dose),
                 "dose_given": Decimal(dose_text(a.planned_dose)) if a.planned_dose is not None else None,
                 "route_given": a.route,
             }
@@ -160,3 +175,25 @@ class DoseOverrideForm(forms.Form):
         unit = ABSOLUTE_UNIT_TEXT.get(administration.dose_unit, administration.dose_unit)
         if unit:
             self.fields["dose_given"].label = f"Dose to authorise ({unit})"
+
+
+class UnplannedDoseForm(forms.Form):
+    """A dose the plan did not hold (an extra dose, another drug, a dose on another day), recorded as given."""
+
+    drug = forms.ModelChoiceField(queryset=None, label="Drug given")
+    given_at = forms.DateTimeField(
+        label="Given at", required=False, widget=DateTimeLocalInput, help_text="Its date is the course day recorded."
+    )
+    dose_given = forms.DecimalField(label="Dose given", required=False, max_digits=10, decimal_places=4)
+    dose_unit = forms.ChoiceField(label="Unit", choices=DoseAmountUnit.choices)
+    route = forms.ChoiceField(label="Route", choices=Route.choices)
+    reason = forms.CharField(
+        label="Why it was given although the plan did not hold it",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required. The dose is flagged as a deviation with this reason.",
+    )
+
+    def __init__(self, *args, drugs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["drug"].queryset = drugs

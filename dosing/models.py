@@ -76,7 +76,19 @@ class PlannedAdministration(AuditedModel):
     """
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="administrations")
-    regimen_item = models.ForeignKey(RegimenItem, on_delete=models.PROTECT, related_name="+")
+    regimen_item = models.ForeignKey(
+        RegimenItem,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The regimen item that planned this dose; empty for an unplanned dose.",
+    )
+    unplanned = models.BooleanField(
+        default=False,
+        help_text="A dose the plan did not hold (an extra dose, another drug, a dose on another day), recorded as "
+        "given with its reason (deviation_reason).",
+    )
     drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="+")
     day = models.PositiveSmallIntegerField(help_text="Course day (day 1 = course start).")
     last_day = models.PositiveSmallIntegerField(
@@ -134,6 +146,9 @@ class PlannedAdministration(AuditedModel):
             ),
             models.CheckConstraint(
                 condition=Q(last_day__isnull=True) | Q(last_day__gte=F("day")), name="period_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(unplanned=True) | Q(regimen_item__isnull=False), name="planned_dose_has_regimen_item"
             ),
         ]
 

@@ -9,12 +9,21 @@ from django.db.models import Count, F, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from core.formatting import plain_number
 from trial.choices import DoseLevel
 from trial.models import Drug, ProtocolParameter, RegimenItem
 from trial.selectors import PlannedCourse, planned_courses
 
 from .choices import AdministrationStatus
-from .derivations.doses import cumulative_given_per_m2, given_per_m2, round_per_m2
+from .derivations.doses import (
+    DOSE_OFF_PLAN_FLAG,
+    DOSE_OFF_PLAN_TITLE,
+    DOSE_TOLERANCE_PARAMETER,
+    cumulative_given_per_m2,
+    given_per_m2,
+    percent_off_plan,
+    round_per_m2,
+)
 from .models import Course, PlannedAdministration
 
 
@@ -39,7 +48,7 @@ def course_get(user, pk) -> Course:
 
 def administrations_for(user, *, course=None, patient=None, status=None):
     qs = PlannedAdministration.objects.for_user(user).select_related(
-        "drug", "course__patient__site", "course__course_type", "recorded_by"
+        "drug", "regimen_item", "course__patient__site", "course__course_type", "recorded_by"
     )
     if course is not None:
         qs = qs.filter(course=course)
@@ -52,6 +61,76 @@ def administrations_for(user, *, course=None, patient=None, status=None):
 
 def administration_get(user, pk) -> PlannedAdministration:
     return get_object_or_404(administrations_for(user), pk=pk)
+
+
+def trial_drugs(course):
+    """The drugs of the course's trial, by name (what an unplanned dose may be)."""
+    return Drug.objects.filter(trial_id=course.course_type.protocol_version.trial_id).order_by("name")
+
+
+def earlier_dose_of_day(administration) -> PlannedAdministration | None:
+    """The latest dose given before this one of the same drug, course day and regimen item (q12h)."""
+    if administration.dose_number <= 1:
+        return None
+    return (
+        PlannedAdministration.objects.filter(
+            course_id=administration.course_id,
+            regimen_item_id=administration.regimen_item_id,
+            day=administration.day,
+            dose_number__lt=administration.dose_number,
+            status=AdministrationStatus.GIVEN,
+            given_at__isnull=False,
+        )
+        .order_by("-dose_number")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class DoseFlag:
+    """The deviation flag a dose about to be recorded would raise (shown on the form before saving)."""
+
+    code: str
+    title: str
+    message: str
+    dose_given: Decimal
+    offers_reduction: bool
+
+
+def dose_flag_preview(administration, *, status, dose_given, reduce_rest_of_course) -> DoseFlag | None:
+    """The DEV-02 flag recording ``dose_given`` would raise: more than the protocol's tolerance off the planned
+    dose with no reduction recorded (the same :func:`percent_off_plan` the safety rule uses); None otherwise."""
+    if status != AdministrationStatus.GIVEN or dose_given is None or reduce_rest_of_course:
+        return None
+    if administration.planned_dose is None or dose_given <= 0:
+        return None
+    version = administration.course.patient.protocol_version
+    tolerance = ProtocolParameter.objects.filter(protocol_version=version, key=DOSE_TOLERANCE_PARAMETER).values_list(
+        "value", flat=True
+    )
+    tolerance = next(iter(tolerance), None)
+    if tolerance is None:
+        return None
+    off = percent_off_plan(
+        planned_dose=administration.planned_dose,
+        dose_given=dose_given,
+        reduction_percent=administration.reduction_percent,
+        tolerance_percent=tolerance,
+    )
+    if off is None:
+        return None
+    unit = administration.get_dose_unit_display()
+    return DoseFlag(
+        code=DOSE_OFF_PLAN_FLAG,
+        title=DOSE_OFF_PLAN_TITLE,
+        message=(
+            f"{plain_number(dose_given)} {unit} instead of {plain_number(administration.planned_dose)} {unit} is "
+            f"{plain_number(round(off, 1))}% off plan (more than {plain_number(tolerance)}%) with no dose reduction "
+            "recorded."
+        ),
+        dose_given=dose_given,
+        offers_reduction=dose_given < administration.planned_dose,
+    )
 
 
 def worklist(user, *, on=None):

@@ -1,6 +1,6 @@
 """Writes of the dosing app: start a course with its planned doses, record doses, reductions, overrides."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -17,12 +17,12 @@ from patients.choices import PatientStatus
 from patients.models import Patient
 from patients.selectors.baseline import baseline_of
 from patients.services import check_patient_site
-from trial.choices import CoursePhase, DoseLevel
+from trial.choices import CoursePhase, DoseLevel, Route
 from trial.derivations import DoseLevelRequired, PatientValueRequired
 from trial.models import DrugHoldRule
 from trial.selectors import parameter_value, planned_courses, regimen_items_for_course
 
-from .choices import AdministrationStatus
+from .choices import AdministrationStatus, DoseAmountUnit
 from .derivations.doses import absolute_dose, bsa_m2, given_per_m2, plan_course, round_dose, round_per_m2
 from .models import Course, DoseOverride, PlannedAdministration
 from .selectors import cumulative_per_m2
@@ -52,6 +52,10 @@ OVER_CUMULATIVE_MAXIMUM = (
 OVERRIDE_NOT_NEEDED = "This dose stays within the protocol maximum; no override is needed."
 NO_CUMULATIVE_MAXIMUM = "The protocol sets no cumulative maximum for {drug}; no override is needed."
 OVERRIDE_REASON_NEEDED = "Give the clinical reason for exceeding the maximum."
+UNPLANNED_REASON_NEEDED = "Give the reason this dose was given although the plan did not hold it."
+UNPLANNED_NEEDS = "An unplanned dose needs {what}."
+DRUG_OF_OTHER_TRIAL = "This drug is not one of this trial's drugs."
+AFTER_COURSE_END = "The dose was given after this course's last day ({date}); record it on the course it belongs to."
 
 
 def _patient_values(patient: Patient) -> dict:
@@ -224,11 +228,11 @@ def _check_cumulative(administration, dose_given):
     )
     if before + dose <= maximum:
         return
-    for override in administration.overrides.all():
+    for override in administration.overrides.all() if administration.pk else ():
         signed = Signature.objects.for_record(override).filter(status=SignatureStatus.VALID).exists()
         if signed and override.dose_per_m2 >= dose:
             return
-    unit = administration.regimen_item.dose_unit.split("/")[0]
+    unit = administration.regimen_item.dose_unit.split("/")[0] if administration.regimen_item else "mg"
     raise ValidationError(
         {
             "dose_given": OVER_CUMULATIVE_MAXIMUM.format(
@@ -323,6 +327,81 @@ def dose_record(
     if reduce_rest_of_course:
         _reduce_rest_of_course(actor, administration, dose_given / administration.planned_dose, reason)
     return administration
+
+
+@transaction.atomic
+def unplanned_dose_record(
+    *,
+    actor,
+    course: Course,
+    drug,
+    given_at: datetime | None,
+    dose_given: Decimal | None,
+    dose_unit: str,
+    route: str,
+    reason: str,
+) -> PlannedAdministration:
+    """Record a dose the plan did not hold (an extra dose, another drug, a dose on another day) as given.
+
+    It becomes a :class:`PlannedAdministration` with ``unplanned=True``, no regimen item, its planned date
+    the day it was given and its reason in ``deviation_reason``, so the deviation rules judge it like any
+    other given dose (and one of them flags every unplanned dose).
+    """
+    course = Course.objects.select_for_update(of=("self",)).select_related("patient", "course_type").get(pk=course.pk)
+    check_patient_site(actor, course.patient)
+    reason = (reason or "").strip()
+    errors: dict[str, str] = {}
+    if drug is None:
+        errors["drug"] = UNPLANNED_NEEDS.format(what="the drug given")
+    elif drug.trial_id != course.course_type.protocol_version.trial_id:
+        errors["drug"] = DRUG_OF_OTHER_TRIAL
+    last_date = course.start_date + timedelta(days=course.course_type.length_days - 1)
+    if given_at is None:
+        errors["given_at"] = GIVEN_NEEDS.format(what="the date and time it was given")
+    elif given_at > timezone.now():
+        errors["given_at"] = IN_FUTURE
+    elif timezone.localtime(given_at).date() < course.start_date:
+        errors["given_at"] = BEFORE_COURSE_START.format(date=course.start_date)
+    elif (
+        timezone.localtime(given_at).date() > last_date
+        and course.patient.courses.filter(course_number__gt=course.course_number).exists()
+    ):
+        errors["given_at"] = AFTER_COURSE_END.format(date=last_date)
+    if dose_given is None:
+        errors["dose_given"] = GIVEN_NEEDS.format(what="the amount given")
+    elif dose_given <= 0:
+        errors["dose_given"] = NEGATIVE_DOSE
+    if dose_unit not in DoseAmountUnit.values:
+        errors["dose_unit"] = UNPLANNED_NEEDS.format(what="the unit of the amount")
+    if route not in Route.values:
+        errors["route"] = UNPLANNED_NEEDS.format(what="the route")
+    if not reason:
+        errors["reason"] = UNPLANNED_REASON_NEEDED
+    if errors:
+        raise ValidationError(errors)
+    given_on = timezone.localtime(given_at).date()
+    day = (given_on - course.start_date).days + 1
+    same_day = PlannedAdministration.objects.filter(course=course, drug=drug, day=day, last_day__isnull=True).count()
+    administration = PlannedAdministration(
+        course=course,
+        regimen_item=None,
+        unplanned=True,
+        drug=drug,
+        day=day,
+        dose_number=same_day + 1,
+        planned_date=given_on,
+        planned_dose=None,
+        dose_unit=dose_unit,
+        route=route,
+        status=AdministrationStatus.GIVEN,
+        given_at=given_at,
+        dose_given=dose_given,
+        route_given=route,
+        deviation_reason=reason,
+        recorded_by=actor,
+    )
+    _check_cumulative(administration, dose_given)
+    return audited_create(administration, actor=actor, reason=f"Unplanned dose recorded: {reason}")
 
 
 def _reduce_rest_of_course(actor, administration, fraction: Decimal, reason: str):

@@ -12,9 +12,11 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from core.forms import render_form, submit
 from core.models import Signature
@@ -33,7 +35,7 @@ from .derivations.calendar import (
     dose_text,
 )
 from .derivations.doses import given_per_m2, round_per_m2
-from .forms import CourseRecomputeForm, CourseStartForm, DoseOverrideForm, DoseRecordForm
+from .forms import CourseRecomputeForm, CourseStartForm, DoseOverrideForm, DoseRecordForm, UnplannedDoseForm
 
 
 def _message_pattern(template: str) -> re.Pattern:
@@ -47,6 +49,10 @@ def _message_pattern(template: str) -> re.Pattern:
 
 
 OVER_MAXIMUM = _message_pattern(services.OVER_CUMULATIVE_MAXIMUM)
+
+
+class _NotConfirmed(Exception):
+    """Raised to roll back a dose that would raise a flag the nurse has not yet seen."""
 
 
 def _cumulative(patient):
@@ -175,6 +181,30 @@ def course_recompute(request, pk):
     )
 
 
+@login_required
+@permission_required("dosing.change_plannedadministration", raise_exception=True)
+def unplanned_dose_record(request, pk):
+    """Record a dose the plan did not hold as given, with its reason (flagged as a deviation)."""
+    course = selectors.course_get(request.user, pk)
+    form = UnplannedDoseForm(
+        request.POST or None,
+        drugs=selectors.trial_drugs(course),
+        initial={"given_at": timezone.localtime().replace(second=0, microsecond=0), "dose_unit": "mg"},
+    )
+    recorded = submit(form, lambda data: services.unplanned_dose_record(actor=request.user, course=course, **data))
+    if recorded is not None:
+        messages.success(
+            request,
+            f"Recorded: unplanned {recorded.drug.name} given on day {recorded.day}; it is flagged as a deviation.",
+        )
+        return redirect("dosing:course-detail", pk=course.pk)
+    return render_form(
+        request,
+        "dosing/unplanned_dose.html",
+        {"course": course, "patient": course.patient, "form": form, "cumulative": _cumulative(course.patient)},
+    )
+
+
 def _administration_context(administration, cumulative):
     """What the record and override pages show about the planned dose and the drug's cumulative total."""
     a = administration
@@ -213,16 +243,30 @@ def administration_record(request, pk):
     administration = selectors.administration_get(request.user, pk)
     course_url = reverse("dosing:course-detail", args=[administration.course_id])
     back = next_url(request, course_url)
-    form = DoseRecordForm(request.POST or None, administration=administration)
+    form = DoseRecordForm(
+        request.POST or None, administration=administration, earlier_dose=selectors.earlier_dose_of_day(administration)
+    )
     dose = _decimal_param(request, "dose")
     if not form.is_bound and dose is not None:
         form.initial["dose_given"] = dose
-    recorded = submit(
-        form,
-        lambda _data: services.dose_record(
-            actor=request.user, administration=administration, **form.service_arguments()
-        ),
-    )
+    flag = _flag_preview(administration, form)
+    # Without JavaScript the warning comes as a confirmation step: a dose that would raise a flag is saved once
+    # the nurse has seen the flag for this very amount (the re-displayed form carries it in ``confirm_flag``).
+    # Until then the service runs and is rolled back, so its refusals (a missing reason, the cumulative
+    # maximum) still come first.
+    unconfirmed = flag is not None and form.cleaned_data.get("confirm_flag") != flag.dose_given
+
+    def record(_data):
+        with transaction.atomic():
+            saved = services.dose_record(actor=request.user, administration=administration, **form.service_arguments())
+            if unconfirmed:
+                raise _NotConfirmed
+        return saved
+
+    try:
+        recorded = submit(form, record)
+    except _NotConfirmed:
+        recorded = None
     if recorded is not None:
         what = f"{recorded.drug.name} {recorded.get_status_display().lower()}"
         if recorded.reduction_percent and form.cleaned_data.get("reduce_rest_of_course"):
@@ -237,10 +281,39 @@ def administration_record(request, pk):
             "form": form,
             "next": back if back != course_url else "",
             "over_maximum": over_maximum,
+            "flag": flag,
+            "confirm_needed": unconfirmed and not form.errors,
             "override_query": f"?dose={typed_dose}" if typed_dose else "",
         }
     )
     return render_form(request, "dosing/administration_record.html", context)
+
+
+def _flag_preview(administration, form):
+    """The flag the form's values would raise once saved (None for an unbound or invalid form)."""
+    if not (form.is_bound and form.is_valid()):
+        return None
+    data = form.cleaned_data
+    return selectors.dose_flag_preview(
+        administration,
+        status=data.get("status"),
+        dose_given=data.get("dose_given"),
+        reduce_rest_of_course=bool(data.get("reduce_rest_of_course")),
+    )
+
+
+@login_required
+@permission_required("dosing.change_plannedadministration", raise_exception=True)
+@require_POST
+def administration_record_preview(request, pk):
+    """The fragment naming the flag the typed values would raise (the record form posts here as it is filled in)."""
+    administration = selectors.administration_get(request.user, pk)
+    form = DoseRecordForm(request.POST, administration=administration)
+    return render(
+        request,
+        "dosing/_dose_flag.html",
+        {"flag": _flag_preview(administration, form), "form": form, "administration": administration},
+    )
 
 
 @login_required

@@ -56,6 +56,13 @@ UNIT_TEXT = {
 }
 ABSOLUTE_UNIT_TEXT = dict(DoseAmountUnit.choices)
 ROLE_ORDER = {role: index for index, role in enumerate(RegimenRole.values)}
+# The calendar row (and summary line) of doses the plan did not hold; it comes after every regimen role.
+UNPLANNED_ROLE = "unplanned"
+
+
+def role_of(administration) -> str:
+    """The regimen role of a dose's row, or :data:`UNPLANNED_ROLE` for an unplanned dose."""
+    return administration.regimen_item.role if administration.regimen_item_id else UNPLANNED_ROLE
 
 
 def dose_text(value) -> str:
@@ -66,6 +73,8 @@ def dose_text(value) -> str:
 
 
 def role_label(role: str) -> str:
+    if role == UNPLANNED_ROLE:
+        return "Not in the plan"
     return RegimenRole(role).label if role in RegimenRole.values else role
 
 
@@ -83,7 +92,13 @@ def reduction_percent(administration) -> Decimal | None:
     """
     a = administration
     item = a.regimen_item
-    if a.status != AdministrationStatus.GIVEN or a.dose_given is None or not a.planned_dose or not item.dose_amount:
+    if (
+        item is None
+        or a.status != AdministrationStatus.GIVEN
+        or a.dose_given is None
+        or not a.planned_dose
+        or not item.dose_amount
+    ):
         return None
     for alternative in item.alternatives or []:
         amount = alternative.get("dose_amount")
@@ -308,11 +323,11 @@ def course_calendar(course, administrations, *, today: date) -> CourseCalendar:
     days = [CalendarDay(n, course.start_date + timedelta(days=n - 1), n == today_day) for n in range(1, length + 1)]
     by_row: dict[tuple[str, int], list] = defaultdict(list)
     for a in administrations:
-        by_row[a.regimen_item.role, a.drug_id].append(a)
+        by_row[role_of(a), a.drug_id].append(a)
     rows_by_role: dict[str, list[CalendarRow]] = defaultdict(list)
     for (role, _drug_id), row_administrations in by_row.items():
         row_administrations.sort(key=lambda a: (a.day, a.dose_number))
-        items = list({a.regimen_item_id: a.regimen_item for a in row_administrations}.values())
+        items = list({a.regimen_item_id: a.regimen_item for a in row_administrations if a.regimen_item_id}.values())
         entries = [calendar_entry(a, today) for a in row_administrations]
         units = []
         for a in row_administrations:
@@ -323,7 +338,7 @@ def course_calendar(course, administrations, *, today: date) -> CourseCalendar:
             CalendarRow(
                 drug=row_administrations[0].drug,
                 role=role,
-                regimen=_regimen_text(items),
+                regimen=_regimen_text(items) if items else "not in the plan",
                 unit=", ".join(units),
                 lanes=[_lane_cells(lane, length, today_day) for lane in _lanes(entries)],
             )
@@ -363,10 +378,10 @@ def course_summary(administrations, *, today: date) -> list[DrugSummary]:
     """Per drug of the course, in calendar order: dose counts by state and, for single doses, the
     total planned (as now planned, after reductions) and the total given, in the dose's unit."""
     summaries: dict[tuple[str, int], DrugSummary] = {}
-    for a in sorted(administrations, key=lambda a: (ROLE_ORDER.get(a.regimen_item.role, 99), a.day, a.drug.name)):
-        key = (a.regimen_item.role, a.drug_id)
+    for a in sorted(administrations, key=lambda a: (ROLE_ORDER.get(role_of(a), 99), a.day, a.drug.name)):
+        key = (role_of(a), a.drug_id)
         if key not in summaries:
-            summaries[key] = DrugSummary(a.drug, a.regimen_item.role, ABSOLUTE_UNIT_TEXT.get(a.dose_unit, a.dose_unit))
+            summaries[key] = DrugSummary(a.drug, role_of(a), ABSOLUTE_UNIT_TEXT.get(a.dose_unit, a.dose_unit))
         s = summaries[key]
         s.planned += 1
         state = administration_state(a, today)

@@ -170,6 +170,29 @@ def plan_course(items, *, start_date: date, bsa: Decimal, hold_rules=()) -> list
     return planned
 
 
+# The protocol parameter and the deviation flag of a given dose off its plan with no recorded reduction
+# (safety's DEV-02 reads the same parameter through this function; the dosing form warns with it before saving).
+DOSE_TOLERANCE_PARAMETER = "dose_deviation_tolerance_percent"
+DOSE_OFF_PLAN_FLAG = "DEV-02"
+DOSE_OFF_PLAN_TITLE = "Dose differs from plan without a recorded reduction"
+
+
+def percent_off_plan(*, planned_dose, dose_given, reduction_percent, tolerance_percent) -> Decimal | None:
+    """How far (in %) a given dose lies from its planned dose when that makes it a deviation — more than
+    ``tolerance_percent`` away with no dose reduction recorded — else None."""
+    if planned_dose is None or dose_given is None or reduction_percent is not None:
+        return None
+    off = abs(Decimal(dose_given) - Decimal(planned_dose)) / Decimal(planned_dose) * 100
+    return off if off > tolerance_percent else None
+
+
+def next_dose_time(*, earlier_given_at, earlier_number: int, number: int, interval_hours, doses_per_day: int):
+    """When the ``number``-th dose of a day is due after the ``earlier_number``-th was given at
+    ``earlier_given_at``: ``interval_hours`` apart (12 for q12h), or the day split evenly without one."""
+    hours = interval_hours or (24 // max(doses_per_day, 1))
+    return earlier_given_at + timedelta(hours=hours * (number - earlier_number))
+
+
 def given_per_m2(*, dose_given: Decimal, planned_dose: Decimal | None, dose_per_m2: Decimal | None, bsa: Decimal):
     """The per-m² amount a recorded dose counts for: the plan's per-m² scaled by the fraction given.
 

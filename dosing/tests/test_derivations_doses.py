@@ -1,6 +1,6 @@
 """Dose arithmetic by hand-worked cases (no database)."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,8 @@ from dosing.derivations.doses import (
     contiguous_runs,
     given_per_m2,
     hold_days_for,
+    next_dose_time,
+    percent_off_plan,
     plan_course,
     round_per_m2,
 )
@@ -99,3 +101,25 @@ def test_dose_given_as_planned_counts_exactly_its_planned_per_m2():
 def test_per_m2_amounts_are_kept_to_four_decimals(amount, kept):
     assert round_per_m2(amount) == kept
     assert str(round_per_m2(amount)) == str(kept)
+
+
+def test_next_dose_of_the_day_follows_the_interval():
+    first = datetime(2024, 1, 3, 7, 30)
+
+    assert next_dose_time(
+        earlier_given_at=first, earlier_number=1, number=2, interval_hours=12, doses_per_day=2
+    ) == datetime(2024, 1, 3, 19, 30)
+    assert next_dose_time(
+        earlier_given_at=first, earlier_number=1, number=3, interval_hours=None, doses_per_day=3
+    ) == datetime(2024, 1, 4, 0, 0) - timedelta(minutes=30)
+
+
+def test_percent_off_plan_is_a_deviation_only_past_the_tolerance_without_a_reduction():
+    kwargs = {"planned_dose": Decimal(273), "tolerance_percent": Decimal(10)}
+
+    assert percent_off_plan(dose_given=Decimal("136.5"), reduction_percent=None, **kwargs) == Decimal(50)
+    assert percent_off_plan(dose_given=Decimal("136.5"), reduction_percent=Decimal(50), **kwargs) is None
+    assert percent_off_plan(dose_given=Decimal(250), reduction_percent=None, **kwargs) is None
+    assert (
+        percent_off_plan(dose_given=Decimal(1), reduction_percent=None, planned_dose=None, tolerance_percent=10) is None
+    )

@@ -173,6 +173,63 @@ def test_record_form_prefills_the_plan_and_shows_cumulative_inotuzumab(client, n
     assert "brings cumulative inotuzumab ozogamicin to <strong>0.9</strong> of max 2.7 mg/m²" in page
 
 
+def test_second_dose_of_a_q12h_day_defaults_to_12_hours_after_the_first(client, nurse_a, make_patient):
+    course = start(nurse_a, make_patient(), date(2024, 1, 3))
+    first_dose, second_dose = course.administrations.filter(drug__code="cyclophosphamide", day=1).order_by(
+        "dose_number"
+    )
+    assert second_dose.dose_number == 2 and second_dose.regimen_item.interval_hours == 12
+    client.force_login(nurse_a)
+    assert 'value="2024-01-03T09:00"' in client.get(record_url(second_dose)).content.decode()
+
+    dose_record(
+        actor=nurse_a,
+        administration=first_dose,
+        status="given",
+        given_at=at(first_dose.planned_date, hour=7),
+        dose_given=first_dose.planned_dose,
+    )
+
+    page = client.get(record_url(second_dose)).content.decode()
+    assert 'value="2024-01-03T19:00"' in page
+
+
+def test_a_dose_off_plan_without_reduction_names_its_flag_and_offers_the_reduction_before_saving(
+    client, nurse_a, make_patient
+):
+    course = start(nurse_a, make_patient(), date(2024, 1, 3))
+    cyclo = list(course.administrations.filter(drug__code="cyclophosphamide").order_by("day", "dose_number"))
+    client.force_login(nurse_a)
+    values = form_values(cyclo[0], dose_given="136.50", reason="Mucositis grade 3")
+    preview_url = reverse("dosing:administration-record-preview", args=[cyclo[0].pk])
+
+    assert "Saving this raises" not in client.post(preview_url, form_values(cyclo[0])).content.decode()
+    preview = client.post(preview_url, values).content.decode()
+    assert "Saving this raises flag DEV-02: dose differs from plan without a recorded reduction." in preview
+    assert "136.5 mg instead of 273 mg is 50% off plan (more than 10%)" in preview
+    assert "Apply this reduction to the rest of the course" in preview
+    reduced = client.post(preview_url, {**values, "reduce_rest_of_course": "on"}).content.decode()
+    assert "Saving this raises" not in reduced
+
+    # Without JavaScript: the first post warns and asks for confirmation, saving nothing.
+    warned = client.post(record_url(cyclo[0]), values)
+    page = warned.content.decode()
+    assert warned.status_code == 200 and 'data-testid="dose-flag"' in page
+    assert 'name="confirm_flag" value="136.5' in page and "Record it anyway, raising DEV-02" in page
+    cyclo[0].refresh_from_db()
+    assert cyclo[0].status == AdministrationStatus.PENDING
+
+    # A confirmation for another amount does not count.
+    again = client.post(record_url(cyclo[0]), {**values, "dose_given": "120", "confirm_flag": "136.5"})
+    assert again.status_code == 200 and "120 mg instead of 273 mg" in again.content.decode()
+
+    saved = client.post(record_url(cyclo[0]), {**values, "confirm_flag": "136.5"})
+    assert saved.status_code == 302
+    cyclo[0].refresh_from_db()
+    assert cyclo[0].status == AdministrationStatus.GIVEN and cyclo[0].reduction_percent is None
+    assert len(record_history(cyclo[0])) == 2
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
@@ -309,7 +366,9 @@ def test_dose_above_the_cumulative_maximum_needs_a_signed_override(
 
     client.force_login(nurse_a)
     assert "Slow response" in client.get(record_url(day8)).content.decode()
-    assert client.post(record_url(day8), values).status_code == 302
+    warned = client.post(record_url(day8), values)
+    assert warned.status_code == 200 and "Saving this raises flag DEV-02" in warned.content.decode()
+    assert client.post(record_url(day8), {**values, "confirm_flag": str(too_much)}).status_code == 302
     assert cumulative_doses(patient)[0]["total_per_m2"] == Decimal("3.0")
     page = client.get(reverse("dosing:patient-courses", args=[patient.pk])).content.decode()
     assert "3 of max 2.7 mg/m²" in page and "above the protocol maximum" in page

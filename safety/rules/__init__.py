@@ -58,7 +58,7 @@ def finding(check, message: str, **kwargs) -> Finding:
 
 
 def all_rules() -> list[Rule]:
-    from . import deviations, sos  # noqa: F401  (registers the rules)
+    from . import deviations, sos, unplanned  # noqa: F401  (registers the rules)
 
     return [RULES[code] for code in sorted(RULES)]
 

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from core.formatting import plain_number
-from dosing.derivations.doses import given_per_m2, round_per_m2
+from dosing.derivations.doses import DOSE_TOLERANCE_PARAMETER, given_per_m2, percent_off_plan, round_per_m2
 from patients.derivations.eligibility import NOT_MET, CriterionSpec, evaluate
 from patients.selectors.eligibility import ASSESSMENT_VALUE_FIELDS, CONSENT_DATE
 from trial.choices import CoursePhase, Route
@@ -144,13 +144,16 @@ def registered_not_eligible(ctx):
 def dose_off_plan(ctx):
     """A given dose more than ``dose_deviation_tolerance_percent`` away from its planned dose, with no
     recorded dose reduction (``reduction_percent`` empty)."""
-    tolerance = ctx.param("dose_deviation_tolerance_percent")
+    tolerance = ctx.param(DOSE_TOLERANCE_PARAMETER)
     found = []
     for a in _given_doses(ctx):
-        if a.planned_dose is None or a.dose_given is None or a.reduction_percent is not None:
-            continue
-        off = abs(a.dose_given - a.planned_dose) / a.planned_dose * 100
-        if off <= tolerance:
+        off = percent_off_plan(
+            planned_dose=a.planned_dose,
+            dose_given=a.dose_given,
+            reduction_percent=a.reduction_percent,
+            tolerance_percent=tolerance,
+        )
+        if off is None:
             continue
         found.append(
             finding(
@@ -195,7 +198,7 @@ def cumulative_over_maximum(ctx):
                 crossed = a
         if crossed is None:
             continue
-        unit = (crossed.regimen_item.dose_unit or "").split("/")[0] or "mg"
+        unit = ((crossed.regimen_item.dose_unit if crossed.regimen_item else "") or "").split("/")[0] or "mg"
         found.append(
             finding(
                 cumulative_over_maximum,
