@@ -41,3 +41,21 @@ def test_nurse_corrects_a_value_with_reason_and_sees_audit_trail(protocol_reload
     assert "Misspelt at screening" in trail
     assert "Doe" in trail and "Dough" in trail
     assert page.script_errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_navigation_stays_usable_at_800_px(protocol_reloaded, page, nurse_a, password):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 800, "height": 900})
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(nurse_a.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    patients = page.get_by_role("link", name="Patients")
+    expect(patients).to_be_hidden()  # folded away behind the toggle, not squeezed or cut off
+    page.get_by_role("button", name="Toggle navigation").click()
+    expect(patients).to_be_visible()
+    patients.click()
+    page.wait_for_url("**/patients/")
+    assert not page.script_errors
