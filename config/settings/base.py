@@ -102,6 +102,7 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en-gb"
+FORMAT_MODULE_PATH = ["config.formats"]  # dates as 3 Jan 2024, times on the 24-hour clock
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

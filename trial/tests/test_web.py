@@ -99,3 +99,18 @@ def test_course_days_are_shown_as_ranges(days, text):
     from core.templatetags.ui import compact_days
 
     assert compact_days(days) == text
+
+
+def test_dates_read_one_way_on_every_page(client, make_patient, nurse_a, investigator_a, password):
+    from core.choices import SignatureMeaning
+    from core.models import Signature
+    from core.services import signature_sign
+
+    patient = make_patient()  # registered on 2 Jan 2024
+    signature_sign(record=patient, actor=investigator_a, password=password, meaning=SignatureMeaning.REVIEW)
+    client.force_login(nurse_a)
+    page = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert "2 Jan 2024" in page
+    assert "2024-01-02" not in page and "Jan. 2, 2024" not in page
+    signed = Signature.objects.for_record(patient).get().signed_at
+    assert f"{signed:%-d %b %Y %H:%M:%S} UTC" in page
