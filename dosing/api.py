@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from core.api.fields import DECIMAL_INPUT, HistoryUrlField, SignaturesUrlField
+from core.api.fields import DECIMAL_INPUT, AwareDateTimeField, HistoryUrlField, SignaturesUrlField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions, RoleModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -187,7 +187,7 @@ class DoseRecordSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=RECORDED_STATUSES, error_messages={"invalid_choice": services.CHOOSE_STATUS}
     )
-    given_at = serializers.DateTimeField(
+    given_at = AwareDateTimeField(
         required=False, allow_null=True, default=None, help_text="When it was given (a given dose only)."
     )
     dose_given = serializers.DecimalField(
@@ -217,7 +217,7 @@ class UnplannedDoseSerializer(serializers.Serializer):
     drug = serializers.SlugRelatedField(
         slug_field="code", queryset=Drug.objects.all(), help_text="Code of the drug given (e.g. vincristine)."
     )
-    given_at = serializers.DateTimeField(
+    given_at = AwareDateTimeField(
         required=False, allow_null=True, default=None, help_text="When it was given; its day is the course day."
     )
     dose_given = serializers.DecimalField(

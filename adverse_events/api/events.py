@@ -16,7 +16,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 
 from core.api.errors import DERIVED_NOT_TYPED, refuse_input
-from core.api.fields import HistoryUrlField, ReasonForChangeField, SiteScopedPrimaryKeyField
+from core.api.fields import AwareDateTimeField, HistoryUrlField, ReasonForChangeField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -175,7 +175,7 @@ class AEDetailsSerializer(serializers.Serializer):
     )
     serious = serializers.BooleanField(required=False)
     sae_criteria = SAECriteriaField(required=False, help_text="SAE criteria (a serious event needs at least one).")
-    sae_aware_at = serializers.DateTimeField(
+    sae_aware_at = AwareDateTimeField(
         required=False, allow_null=True, help_text="When the site became aware of the SAE (starts its clock)."
     )
     action_taken = serializers.ChoiceField(choices=ActionTaken.choices, required=False, allow_blank=True)
@@ -230,7 +230,7 @@ class AdverseEventUpdateSerializer(AEValuesSerializer):
 
 
 class SAEReportSerializer(serializers.Serializer):
-    reported_at = serializers.DateTimeField(
+    reported_at = AwareDateTimeField(
         help_text="When the expedited report was submitted (not before the site became aware, not in the future)."
     )
 

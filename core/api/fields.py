@@ -61,3 +61,37 @@ class SiteScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         request = self.context.get("request")
         return super().get_queryset().for_user(request.user if request else None)
+
+
+NAIVE_DATETIME = (
+    "Give the time with its time zone: {example}Z for UTC, or an offset such as {example}+01:00. "
+    "A time without a zone is ambiguous across sites."
+)
+WITH_TIME_ZONE = " An ISO 8601 date and time with its time zone (Z or ±hh:mm); a time without one is refused."
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A date and time the client must give with its time zone: a naive value is refused, never guessed."""
+
+    default_error_messages = {"naive": NAIVE_DATETIME}
+
+    def __init__(self, **kwargs):
+        kwargs["help_text"] = (kwargs.get("help_text") or "").rstrip() + WITH_TIME_ZONE
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if isinstance(value, str) and parse_datetime_naive(value):
+            self.fail("naive", example=value.strip()[:19])
+        return parsed
+
+
+def parse_datetime_naive(text: str) -> bool:
+    """Whether an ISO 8601 text is a date and time without a time zone."""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        moment = parse_datetime(text.strip())
+    except ValueError:
+        return False
+    return moment is not None and moment.tzinfo is None

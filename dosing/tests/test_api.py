@@ -310,3 +310,20 @@ def test_schema_documents_the_dosing_endpoints(client, nurse_a):
     record = spec["paths"]["/api/v1/administrations/{id}/record/"]["post"]
     assert record["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/DoseRecordRequest")
     assert spec["components"]["schemas"]["RecordedStatusEnum"]["enum"] == ["given", "held", "omitted"]
+
+
+def test_a_time_without_its_time_zone_is_refused_naming_the_field_and_nothing_saved(api_client, nurse_a, make_patient):
+    from core.api.fields import NAIVE_DATETIME
+
+    administration = vincristine_of(start(nurse_a, make_patient()))
+    api_client.force_authenticate(nurse_a)
+    naive = f"{administration.planned_date}T10:00:00"
+    payload = {"status": "given", "given_at": naive, "dose_given": str(administration.planned_dose)}
+    response = api_client.post(f"{ADMINISTRATIONS}{administration.pk}/record/", payload, format="json")
+    assert response.status_code == 400
+    assert errors_of(response) == {"given_at": NAIVE_DATETIME.format(example=naive)}
+    administration.refresh_from_db()
+    assert administration.status == "pending"
+    schema = api_client.get("/api/schema/?format=json").json()
+    described = schema["components"]["schemas"]["DoseRecordRequest"]["properties"]["given_at"]["description"]
+    assert "time zone" in described
