@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,7 +14,7 @@ from core.models import Signature
 from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
 from core.validation import IN_FUTURE
 from patients.choices import PatientStatus
-from patients.models import Patient
+from patients.models import Baseline, Patient
 from patients.selectors.baseline import baseline_of
 from patients.services import check_patient_site
 from trial.choices import CoursePhase, DoseLevel, Route
@@ -35,7 +35,9 @@ SEQUENCE_COMPLETE = "Every course planned by the protocol version has been start
 NO_EARLY_MAINTENANCE = "There is no maintenance course ahead in this patient's plan to start early."
 ALREADY_IN_MAINTENANCE = "The patient is already in maintenance; an early start needs no reason."
 DOSE_LEVEL_NEEDED = "This course has a higher and a lower inotuzumab dose level: choose one."
-BASELINE_VALUE_NEEDED = "Record {field} on the patient's baseline first: {detail}"
+BASELINE_VALUE_NEEDED = "Record the baseline's {field} first: the {drug} of this course depends on it."
+# The baseline field each patient value of the regimen conditions is read from (see _patient_values).
+BASELINE_FIELD_OF = {"cd20_percent": "cd20_percent", "cns_disease_active": "cns_disease_at_start"}
 NOT_PENDING = "This dose is already recorded as {status}; change it with a reason for change."
 CHOOSE_STATUS = "Choose given, held or omitted."
 GIVEN_NEEDS = "A given dose needs {what}."
@@ -68,6 +70,14 @@ def _patient_values(patient: Patient) -> dict:
         "cd20_percent": baseline.cd20_percent,
         "cns_disease_active": None if cns is None else int(cns),
     }
+
+
+def _baseline_label(value_name: str) -> str:
+    """The label a nurse sees on the baseline form for a patient value of the regimen conditions."""
+    try:
+        return str(Baseline._meta.get_field(BASELINE_FIELD_OF.get(value_name, value_name)).verbose_name)
+    except FieldDoesNotExist:
+        return value_name.replace("_", " ")
 
 
 def _bsa_or_zero(height_cm, weight_kg, formula) -> Decimal:
@@ -157,7 +167,9 @@ def course_start(
     except DoseLevelRequired:
         raise ValidationError({"inotuzumab_dose_level": DOSE_LEVEL_NEEDED}) from None
     except PatientValueRequired as exc:
-        raise ValidationError({"patient": BASELINE_VALUE_NEEDED.format(field="the baseline", detail=exc)}) from None
+        label = _baseline_label(exc.field)
+        message = BASELINE_VALUE_NEEDED.format(field=label, drug=exc.item.drug.name.lower())
+        raise ValidationError({"patient": message}) from None
     if any(item.dose_level != DoseLevel.STANDARD for item in items):
         course.inotuzumab_dose_level = level
     audited_create(course, actor=actor, reason=f"Course {course.course_number} started")

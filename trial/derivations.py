@@ -20,7 +20,14 @@ PATIENT_VALUE_NOT_NUMBER = "The patient's {field} must be a number to decide reg
 
 
 class PatientValueRequired(ValueError):
-    """A regimen item depends on a patient value (e.g. CD20 %) that the caller did not give."""
+    """A regimen item depends on a patient value (e.g. CD20 %) that the caller did not give.
+
+    ``field`` names the value and ``item`` the regimen item (for the caller's message to the user).
+    """
+
+    def __init__(self, message, *, field, item):
+        super().__init__(message)
+        self.field, self.item = field, item
 
 
 class DoseLevelRequired(ValueError):
@@ -42,7 +49,9 @@ def _number(value, field: str, item: RegimenItem):
             return Decimal(str(value).strip())
         except ArithmeticError:
             pass
-    raise PatientValueRequired(PATIENT_VALUE_NOT_NUMBER.format(field=field, item=item.code, value=value))
+    raise PatientValueRequired(
+        PATIENT_VALUE_NOT_NUMBER.format(field=field, item=item.code, value=value), field=field, item=item
+    )
 
 
 def regimen_item_applies(
@@ -76,7 +85,9 @@ def regimen_item_applies(
         field = item.condition_field
         if patient_values.get(field) is None:
             condition = f"{field} {item.condition_comparator} {plain_number(item.condition_threshold)}"
-            raise PatientValueRequired(PATIENT_VALUE_MISSING.format(item=item.code, condition=condition, field=field))
+            raise PatientValueRequired(
+                PATIENT_VALUE_MISSING.format(item=item.code, condition=condition, field=field), field=field, item=item
+            )
         value = _number(patient_values[field], field, item)
         if not condition_met(item.condition_comparator, item.condition_threshold, value):
             return False

@@ -209,3 +209,15 @@ def test_course_dates_must_follow(nurse_a, make_patient):
     start(nurse_a, patient, date(2024, 1, 3))
     with pytest.raises(ValidationError):
         start(nurse_a, patient, date(2024, 1, 3))
+
+
+def test_a_course_needing_a_baseline_value_names_it_as_the_baseline_form_does(nurse_a, make_patient):
+    from dosing.models import Course
+
+    patient = make_patient(cns=None)  # the baseline's "CNS disease at start" not recorded
+    with pytest.raises(ValidationError) as excinfo:
+        start(nurse_a, patient, date(2024, 1, 3))
+    (message,) = excinfo.value.message_dict["patient"]
+    assert message.startswith("Record the baseline's CNS disease at start first")
+    assert "cns_disease" not in message
+    assert not Course.objects.filter(patient=patient).exists()
