@@ -247,12 +247,10 @@ def course_too_early(ctx):
 
 @rule("DEV-05", RuleKind.DEVIATION, "Dose given outside its day window", Severity.WARNING)
 def dose_outside_window(ctx):
-    """A day-bound dose (its plan allows days early or late: ``window_before_days``/``window_after_days``)
-    given before ``planned_date − before`` or after ``planned_date + after``."""
+    """A given dose outside ``planned_date − window_before_days`` … ``planned_date + window_after_days``; a dose
+    with no window (both 0) must be given on its planned day exactly."""
     found = []
     for a in _given_doses(ctx):
-        if not (a.window_before_days or a.window_after_days):
-            continue
         earliest = a.planned_date - timedelta(days=a.window_before_days)
         latest = a.planned_date + timedelta(days=a.window_after_days)
         given = ctx.given_on(a)

@@ -238,6 +238,19 @@ def test_dev05_pegfilgrastim_day_4_plus_2(nurse_a, make_patient, day, raised):
         assert (found[0].window_start, found[0].window_end) == (START + timedelta(days=3), START + timedelta(days=5))
 
 
+@pytest.mark.parametrize(("late", "raised"), [(0, False), (1, True), (-1, True)])
+def test_dev05_dose_without_a_window_must_be_given_on_its_planned_day(nurse_a, make_patient, late, raised):
+    patient = make_patient()
+    course = begin(nurse_a, patient)
+    vcr = dose(course, "vincristine", day__gt=1)
+    assert (vcr.window_before_days, vcr.window_after_days) == (0, 0)
+    give(nurse_a, vcr, on=vcr.planned_date + timedelta(days=late))
+    found = flags(patient, "DEV-05")
+    assert bool(found) is raised
+    if raised:
+        assert (found[0].window_start, found[0].window_end) == (vcr.planned_date, vcr.planned_date)
+
+
 # --- DEV-06 regimen of another protocol version ------------------------------------------------------
 
 
