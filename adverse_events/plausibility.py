@@ -22,9 +22,16 @@ def plausible_ranges() -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
     data = yaml.safe_load(RANGES_FILE.read_text(encoding="utf-8")) or {}
     return {
         (term, unit): (Decimal(str(low)), Decimal(str(high)))
-        for term, units in data.items()
-        for unit, (low, high) in units.items()
+        for term, entry in data.items()
+        for unit, (low, high) in entry["ranges"].items()
     }
+
+
+@functools.cache
+def lab_test_names() -> dict[str, str]:
+    """CTCAE lab term → the lab test's name a nurse knows (e.g. "Platelet count"), from the shipped data file."""
+    data = yaml.safe_load(RANGES_FILE.read_text(encoding="utf-8")) or {}
+    return {term: entry["name"] for term, entry in data.items() if entry.get("name")}
 
 
 def _fmt(number) -> str:

@@ -536,3 +536,10 @@ def test_implausible_lab_values_are_refused_naming_field_unit_and_range(api_clie
     assert errors["value"] == PLATELETS_PER_UL  # every problem at once
     assert errors["lower_limit_normal"] == errors["upper_limit_normal"] == LLN_OVER_ULN
     assert not LabResult.objects.filter(patient=treated).exists()
+
+
+def test_lab_tests_are_offered_by_their_lab_name_with_unit(api_client, nurse_a):
+    api_client.force_authenticate(nurse_a)
+    names = {(t["lab_term"], t["unit"]): t["lab_name"] for t in api_client.get("/api/v1/lab-tests/").json()}
+    assert names[("Platelet count decreased", "10^9/L")] == "Platelet count (10^9/L)"
+    assert names[("Hypokalemia", "MMOL/L")] == "Potassium, low (MMOL/L)"

@@ -415,7 +415,7 @@ def test_nav_has_the_ae_log(client, nurse_a):
 def test_lab_value_shows_its_grade_and_a_grade_3_proposes_an_ae_not_created_until_confirmed(client, nurse_a, treated):
     client.force_login(nurse_a)
     form = client.get(reverse("adverse_events:lab-new", args=[treated.pk])).content.decode()
-    assert "Platelet count decreased (10^9/L)" in form and "Anemia (g/L)" in form
+    assert "Platelet count (10^9/L)" in form and "Haemoglobin (g/L)" in form and "Potassium, low (MMOL/L)" in form
     url = reverse("adverse_events:lab-new", args=[treated.pk])
     values = {
         "lab_term": "Blood bilirubin increased", "unit_system": "SI", "collected_on": "2024-01-11",
