@@ -43,7 +43,7 @@ def implausible_lab_errors(*, lab_term, unit, value, lower_limit_normal, upper_l
     errors = {}
     shown = unit or "(no unit)"
     labels = {
-        "value": lab_term,
+        "value": lab_test_names().get(lab_term, lab_term),
         "lower_limit_normal": "LLN",
         "upper_limit_normal": "ULN",
         "baseline_value": "Baseline",
@@ -67,6 +67,6 @@ def implausible_lab_errors(*, lab_term, unit, value, lower_limit_normal, upper_l
         low, high = limits
         if not low <= Decimal(value) <= high:
             errors["value"] = IMPLAUSIBLE.format(
-                test=lab_term, value=_fmt(value), unit=shown, low=_fmt(low), high=_fmt(high)
+                test=labels["value"], value=_fmt(value), unit=shown, low=_fmt(low), high=_fmt(high)
             )
     return errors

@@ -507,10 +507,8 @@ def test_schema_documents_the_adverse_event_endpoints(client, nurse_a):
     assert spec["components"]["schemas"]["SAECriterionEnum"]["enum"][0] == "death"
 
 
-PLATELETS_PER_UL = (
-    "Platelet count decreased: 250000 10^9/L is outside the plausible range 0–5000 10^9/L; check the unit."
-)
-NEGATIVE_NEUTROPHILS = "Neutrophil count decreased: -1 10^9/L is negative; a lab value cannot be below 0."
+PLATELETS_PER_UL = "Platelet count: 250000 10^9/L is outside the plausible range 0–5000 10^9/L; check the unit."
+NEGATIVE_NEUTROPHILS = "Neutrophil count: -1 10^9/L is negative; a lab value cannot be below 0."
 LLN_OVER_ULN = "LLN 150 10^9/L is above ULN 100 10^9/L; the lower normal limit must not exceed the upper."
 
 
