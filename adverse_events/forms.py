@@ -9,6 +9,7 @@ from core.forms import DateInput, DateTimeLocalInput, ReasonForChangeMixin
 
 from .choices import ActionTaken, AEOutcome, Attribution, SAECriterion, UnitSystem
 from .models import CTCAETerm
+from .plausibility import lab_test_names
 
 GRADES = [(g, f"Grade {g}") for g in range(1, 6)]
 TERM_REQUIRED = "Choose a CTCAE term: search by term, MedDRA code or system organ class."
@@ -148,6 +149,10 @@ class AELogFilterForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
 
 
+def _picker_label(name: str, units: list[str]) -> str:
+    return f"{name} ({' or '.join(units)})" if units else name
+
+
 class LabResultForm(forms.Form):
     """A laboratory value with its normal range; the CTCAE grade is derived by the shipped rules on save."""
 
@@ -182,8 +187,9 @@ class LabResultForm(forms.Form):
             self.units.setdefault(test.lab_term, [])
             if test.unit:
                 self.units[test.lab_term].append(test.unit)
+        names = lab_test_names()
         self.fields["lab_term"].choices = [("", "Choose a lab test…")] + [
-            (term, f"{term} ({' or '.join(units)})" if units else term) for term, units in self.units.items()
+            (term, _picker_label(names.get(term, term), units)) for term, units in self.units.items()
         ]
 
     def clean(self):

@@ -221,6 +221,7 @@ def lab_result_record(
     """Record a lab value with its normal range; the CTCAE grade is derived by the shipped rules, and a
     grade ≥ 3 proposes an adverse event for the nurse to confirm (it never creates one by itself)."""
     from .derivations.grading import UnknownLabTest
+    from .plausibility import implausible_lab_errors
     from .selectors import grade_result
 
     _check_patient(actor, patient)
@@ -239,6 +240,16 @@ def lab_result_record(
     errors = {}
     if collected_on and collected_on > timezone.localdate():
         errors["collected_on"] = IN_FUTURE
+    errors.update(
+        implausible_lab_errors(
+            lab_term=lab_term,
+            unit=unit,
+            value=value,
+            lower_limit_normal=lower_limit_normal,
+            upper_limit_normal=upper_limit_normal,
+            baseline_value=baseline_value,
+        )
+    )
     if not with_model_errors(result, errors):
         try:
             result.grade = grade_result(result)

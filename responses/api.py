@@ -217,16 +217,22 @@ def _values(required: bool) -> dict:
         "extramedullary_disease": serializers.BooleanField(**optional),
         "neutrophils_1e9_per_l": serializers.DecimalField(**number, help_text="Neutrophils (×10⁹/L), same day."),
         "platelets_1e9_per_l": serializers.DecimalField(**number, help_text="Platelets (×10⁹/L), same day."),
-        "mrd_flow": serializers.ChoiceField(choices=MRDResult.choices, **optional, help_text="Default: not done."),
+        "mrd_flow": serializers.ChoiceField(
+            choices=MRDResult.choices, required=required, help_text="Done or not, and the result: must be chosen."
+        ),
         "mrd_flow_level": serializers.DecimalField(
             **DECIMAL_INPUT, allow_null=True, **optional, help_text="Fraction of cells; only when detected."
         ),
-        "mrd_ngs": serializers.ChoiceField(choices=MRDResult.choices, **optional, help_text="Default: not done."),
+        "mrd_ngs": serializers.ChoiceField(
+            choices=MRDResult.choices, required=required, help_text="Done or not, and the result: must be chosen."
+        ),
         "mrd_ngs_level": serializers.DecimalField(
             **DECIMAL_INPUT, allow_null=True, **optional, help_text="Fraction of cells; only when detected."
         ),
         "cytogenetics": serializers.ChoiceField(
-            choices=CytogeneticsResult.choices, **optional, help_text="Default: not done."
+            choices=CytogeneticsResult.choices,
+            required=required,
+            help_text="Done or not, and the result: must be chosen.",
         ),
     }
 

@@ -25,6 +25,10 @@ class CourseChoiceField(forms.ModelChoiceField):
         return f"Course {course.course_number}, started {started} — {course.course_type.name}"
 
 
+MUST_CHOOSE = ("mrd_flow", "mrd_ngs", "cytogenetics")
+"""Required choices that start unselected: whether MRD (flow, NGS) and cytogenetics were done, and their result."""
+
+
 class AssessmentForm(forms.ModelForm):
     """A bone-marrow evaluation: date, the course it follows, blasts, same-day counts, MRD and cytogenetics."""
 
@@ -56,6 +60,12 @@ class AssessmentForm(forms.ModelForm):
     def __init__(self, *args, courses, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["after_course"].queryset = courses
+        for name in MUST_CHOOSE:
+            field = self.fields[name]
+            field.choices = [("", "— choose —"), *(c for c in field.choices if c[0] != "")]
+            field.required = True
+            if self.instance.pk is None:
+                self.initial[name] = ""  # the model's default must not be preselected: a nurse chooses
 
     def service_arguments(self) -> dict:
         return dict(self.cleaned_data)

@@ -19,6 +19,7 @@ from patients.api.fields import SitePatientField
 from .. import selectors, services
 from ..choices import UnitSystem
 from ..models import CTCAETerm, LabResult
+from ..plausibility import lab_test_names
 from .events import AdverseEventSerializer, AEDetailsSerializer
 
 FROM_GRADING = "The term and grade of a proposed AE come from the lab value's grading."
@@ -157,6 +158,11 @@ class LabTestSerializer(serializers.Serializer):
     ctcae_term_name = serializers.CharField(source="ctcae_term")
     meddra_code = serializers.CharField()
     label = serializers.CharField()
+    lab_name = serializers.SerializerMethodField(help_text="The lab test a nurse picks, with its unit.")
+
+    def get_lab_name(self, test) -> str:
+        name = lab_test_names().get(test.lab_term, test.lab_term)
+        return f"{name} ({test.unit})" if test.unit else name
 
 
 class LabTestListView(APIView):

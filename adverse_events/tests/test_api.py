@@ -505,3 +505,39 @@ def test_schema_documents_the_adverse_event_endpoints(client, nurse_a):
     assert {"course_day", "window", "sae", "related", "history_url"} <= set(ae)
     assert "q" in [p["name"] for p in spec["paths"]["/api/v1/ctcae-terms/"]["get"]["parameters"]]
     assert spec["components"]["schemas"]["SAECriterionEnum"]["enum"][0] == "death"
+
+
+PLATELETS_PER_UL = "Platelet count: 250000 10^9/L is outside the plausible range 0–5000 10^9/L; check the unit."
+NEGATIVE_NEUTROPHILS = "Neutrophil count: -1 10^9/L is negative; a lab value cannot be below 0."
+LLN_OVER_ULN = "LLN 150 10^9/L is above ULN 100 10^9/L; the lower normal limit must not exceed the upper."
+
+
+def test_implausible_lab_values_are_refused_naming_field_unit_and_range(api_client, nurse_a, treated):
+    api_client.force_authenticate(nurse_a)
+    per_ul = api_client.post(
+        LABS, lab_payload(treated, "Platelet count decreased", "250000", unit="10^9/L"), format="json"
+    )
+    assert per_ul.status_code == 400 and errors_of(per_ul)["value"] == PLATELETS_PER_UL
+    negative = api_client.post(
+        LABS, lab_payload(treated, "Neutrophil count decreased", "-1", unit="10^9/L"), format="json"
+    )
+    assert errors_of(negative)["value"] == NEGATIVE_NEUTROPHILS
+    both = api_client.post(
+        LABS,
+        lab_payload(
+            treated, "Platelet count decreased", "250000", unit="10^9/L", lower_limit_normal="150",
+            upper_limit_normal="100",
+        ),
+        format="json",
+    )  # fmt: skip
+    errors = errors_of(both)
+    assert errors["value"] == PLATELETS_PER_UL  # every problem at once
+    assert errors["lower_limit_normal"] == errors["upper_limit_normal"] == LLN_OVER_ULN
+    assert not LabResult.objects.filter(patient=treated).exists()
+
+
+def test_lab_tests_are_offered_by_their_lab_name_with_unit(api_client, nurse_a):
+    api_client.force_authenticate(nurse_a)
+    names = {(t["lab_term"], t["unit"]): t["lab_name"] for t in api_client.get("/api/v1/lab-tests/").json()}
+    assert names[("Platelet count decreased", "10^9/L")] == "Platelet count (10^9/L)"
+    assert names[("Hypokalemia", "MMOL/L")] == "Potassium, low (MMOL/L)"

@@ -415,7 +415,7 @@ def test_nav_has_the_ae_log(client, nurse_a):
 def test_lab_value_shows_its_grade_and_a_grade_3_proposes_an_ae_not_created_until_confirmed(client, nurse_a, treated):
     client.force_login(nurse_a)
     form = client.get(reverse("adverse_events:lab-new", args=[treated.pk])).content.decode()
-    assert "Platelet count decreased (10^9/L)" in form and "Anemia (g/L)" in form
+    assert "Platelet count (10^9/L)" in form and "Haemoglobin (g/L)" in form and "Potassium, low (MMOL/L)" in form
     url = reverse("adverse_events:lab-new", args=[treated.pk])
     values = {
         "lab_term": "Blood bilirubin increased", "unit_system": "SI", "collected_on": "2024-01-11",
@@ -468,3 +468,20 @@ def test_dismissing_a_proposal_needs_a_reason(client, nurse_a, treated):
     lab.refresh_from_db()
     assert (lab.proposal_status, lab.proposal_note) == ("dismissed", "Expected nadir")
     assert not AdverseEvent.objects.exists()
+
+
+def test_implausible_lab_values_are_refused_in_the_form_with_the_api_message(client, nurse_a, treated):
+    from adverse_events.tests.test_api import LLN_OVER_ULN, NEGATIVE_NEUTROPHILS, PLATELETS_PER_UL
+
+    client.force_login(nurse_a)
+    url = reverse("adverse_events:lab-new", args=[treated.pk])
+    values = {"lab_term": "Platelet count decreased", "unit_system": "SI", "collected_on": "2024-01-11",
+              "value": "250000", "lower_limit_normal": "150", "upper_limit_normal": "100"}  # fmt: skip
+    response = client.post(url, values)
+    page = response.content.decode()
+    assert response.status_code == 400  # the form is shown again with its errors
+    assert PLATELETS_PER_UL in page and LLN_OVER_ULN in page
+    values = {"lab_term": "Neutrophil count decreased", "unit_system": "SI", "collected_on": "2024-01-11",
+              "value": "-1"}  # fmt: skip
+    assert NEGATIVE_NEUTROPHILS in client.post(url, values).content.decode()
+    assert not LabResult.objects.exists()

@@ -41,6 +41,9 @@ def payload(patient, day=27, **changes):
         "marrow_blast_percent": "3",
         "neutrophils_1e9_per_l": "2.0",
         "platelets_1e9_per_l": "150",
+        "mrd_flow": "not_done",
+        "mrd_ngs": "not_done",
+        "cytogenetics": "not_done",
         **changes,
     }
 
@@ -304,3 +307,19 @@ def test_no_endpoints_before_registration(api_client, nurse_a, site_a):
     answered = api_client.get(f"/api/v1/patients/{screening.pk}/endpoints/")
     assert answered.status_code == 404
     assert api_client.get(ENDPOINTS).json() == []
+
+
+def test_mrd_and_cytogenetics_must_be_given_when_recording(api_client, nurse_a, make_patient):
+    patient = make_patient()
+    api_client.force_authenticate(nurse_a)
+    body = payload(patient)
+    for field in ("mrd_flow", "mrd_ngs", "cytogenetics"):
+        body.pop(field)
+    response = api_client.post(ASSESSMENTS, body, format="json")
+    assert response.status_code == 400
+    assert errors_of(response) == {
+        "mrd_flow": "This field is required.",
+        "mrd_ngs": "This field is required.",
+        "cytogenetics": "This field is required.",
+    }
+    assert not MarrowAssessment.objects.exists()

@@ -65,6 +65,8 @@ def test_nurse_sees_the_derived_response_change_as_she_types_then_saves(
     assert page.url == form_url
     assert not MarrowAssessment.objects.exists()
 
+    for field in ("mrd_flow", "mrd_ngs", "cytogenetics"):  # required choices start unselected
+        page.locator(f'select[name="{field}"]').select_option("not_done")
     page.get_by_role("button", name="Save evaluation").click()
     expect(page.get_by_role("status").filter(has_text="recorded")).to_be_visible()
     expect(page.get_by_test_id("derived-response")).to_have_text("CR")

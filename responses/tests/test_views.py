@@ -521,3 +521,18 @@ def test_due_list_queries_do_not_grow_with_patients(client, nurse_a, make_patien
         page = client.get(url).content.decode()
     assert len(many) == len(few)
     assert page.count('data-testid="due-row"') == 5
+
+
+def test_mrd_and_cytogenetics_start_unselected_and_must_be_chosen(client, nurse_a, make_patient):
+    patient = make_patient()
+    client.force_login(nurse_a)
+    url = reverse("responses:assessment-new", args=[patient.pk])
+    page = client.get(url).content.decode()
+    assert page.count('<option value="" selected>— choose —</option>') == 3
+    assert '<option value="not_done" selected' not in page
+    response = client.post(url, values(mrd_flow="", mrd_ngs="", cytogenetics=""))
+    assert response.status_code == 400
+    page = response.content.decode()
+    for field in ("mrd_flow", "mrd_ngs", "cytogenetics"):
+        assert f'id="id_{field}_errors" role="alert">This field is required.' in page
+    assert not MarrowAssessment.objects.exists()
