@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from core.formatting import plain_number
+
 RANGES_FILE = Path(__file__).parent / "data" / "lab_plausible_ranges.yaml"
 
 NEGATIVE = "{field}: {value} {unit} is negative; a lab value cannot be below 0."
@@ -17,9 +19,14 @@ IMPLAUSIBLE = "{test}: {value} {unit} is outside the plausible range {low}–{hi
 
 
 @functools.cache
+def _data() -> dict:
+    return yaml.safe_load(RANGES_FILE.read_text(encoding="utf-8")) or {}
+
+
+@functools.cache
 def plausible_ranges() -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
     """(lab term, unit) → (lowest, highest) plausible value, from the shipped data file."""
-    data = yaml.safe_load(RANGES_FILE.read_text(encoding="utf-8")) or {}
+    data = _data()
     return {
         (term, unit): (Decimal(str(low)), Decimal(str(high)))
         for term, entry in data.items()
@@ -30,12 +37,7 @@ def plausible_ranges() -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
 @functools.cache
 def lab_test_names() -> dict[str, str]:
     """CTCAE lab term → the lab test's name a nurse knows (e.g. "Platelet count"), from the shipped data file."""
-    data = yaml.safe_load(RANGES_FILE.read_text(encoding="utf-8")) or {}
-    return {term: entry["name"] for term, entry in data.items() if entry.get("name")}
-
-
-def _fmt(number) -> str:
-    return format(Decimal(number).normalize(), "f")
+    return {term: entry["name"] for term, entry in _data().items() if entry.get("name")}
 
 
 def implausible_lab_errors(*, lab_term, unit, value, lower_limit_normal, upper_limit_normal, baseline_value) -> dict:
@@ -56,10 +58,10 @@ def implausible_lab_errors(*, lab_term, unit, value, lower_limit_normal, upper_l
     }
     for field, number in values.items():
         if number is not None and Decimal(number) < 0:
-            errors[field] = NEGATIVE.format(field=labels[field], value=_fmt(number), unit=shown)
+            errors[field] = NEGATIVE.format(field=labels[field], value=plain_number(number), unit=shown)
     lln, uln = lower_limit_normal, upper_limit_normal
     if lln is not None and uln is not None and Decimal(lln) > Decimal(uln):
-        message = LLN_ABOVE_ULN.format(lln=_fmt(lln), uln=_fmt(uln), unit=shown)
+        message = LLN_ABOVE_ULN.format(lln=plain_number(lln), uln=plain_number(uln), unit=shown)
         errors.setdefault("lower_limit_normal", message)
         errors.setdefault("upper_limit_normal", message)
     limits = plausible_ranges().get((lab_term, unit))
@@ -67,6 +69,10 @@ def implausible_lab_errors(*, lab_term, unit, value, lower_limit_normal, upper_l
         low, high = limits
         if not low <= Decimal(value) <= high:
             errors["value"] = IMPLAUSIBLE.format(
-                test=labels["value"], value=_fmt(value), unit=shown, low=_fmt(low), high=_fmt(high)
+                test=labels["value"],
+                value=plain_number(value),
+                unit=shown,
+                low=plain_number(low),
+                high=plain_number(high),
             )
     return errors

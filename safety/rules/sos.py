@@ -43,9 +43,8 @@ BILIRUBIN_UMOL_L_PER_MG_DL = Decimal("17.1")
 BILIRUBIN_MG_DL_UNITS = {"mg/dl"}
 BILIRUBIN_UMOL_L_UNITS = {"umol/l", "µmol/l", "μmol/l", "micromol/l"}
 
-# [not in paper] The Seattle/Baltimore criteria read the other findings together with the hyperbilirubinaemia
-# without fixing how close in time; the usual reading (used here) is within 7 days either side of the bilirubin.
-SOS_FINDINGS_WINDOW_DAYS = 7
+# How close in time the other findings must be to the bilirubin (days either side): a protocol parameter.
+SOS_FINDINGS_WINDOW_PARAMETER = "sos_findings_window_days"
 
 ACTIVE_TRANSPLANT = (TransplantStatus.PLANNED, TransplantStatus.DONE)
 
@@ -281,8 +280,9 @@ def baseline_weight(ctx):
 
 
 def sos_findings(ctx, day, baseline_kg, weight_gain_min) -> dict:
-    """The SOS findings besides bilirubin within :data:`SOS_FINDINGS_WINDOW_DAYS` of ``day``, by name."""
-    low, high = day - timedelta(days=SOS_FINDINGS_WINDOW_DAYS), day + timedelta(days=SOS_FINDINGS_WINDOW_DAYS)
+    """The SOS findings besides bilirubin within the protocol's findings window of ``day``, by name."""
+    window = timedelta(days=int(ctx.param(SOS_FINDINGS_WINDOW_PARAMETER)))
+    low, high = day - window, day + window
     near = [o for o in ctx.observations if low <= o.observed_on <= high]
     findings = {}
     hepatomegaly = sorted({str(o.observed_on) for o in near if o.hepatomegaly})
@@ -341,7 +341,7 @@ def possible_sos(ctx):
     """Within the SOS risk window (first inotuzumab dose → ``sos_reporting_window_months`` after the last),
     a bilirubin ≥ ``sos_bilirubin_min_mg_dl`` with at least ``sos_other_findings_min`` of hepatomegaly,
     ascites (observation or adverse event) and weight gain ≥ ``sos_weight_gain_min_percent`` over the
-    course-1 weight (or an adverse event of weight gain), within :data:`SOS_FINDINGS_WINDOW_DAYS` of the
+    course-1 weight (or an adverse event of weight gain), within the protocol's findings window of the
     bilirubin (PROTOCOL.md §5, modified Seattle/Baltimore). One flag per date of bilirubin (the highest value
     of the day)."""
     dates = inotuzumab_dates(ctx)
@@ -351,6 +351,7 @@ def possible_sos(ctx):
     bilirubin_min = ctx.param("sos_bilirubin_min_mg_dl")
     needed = int(ctx.param("sos_other_findings_min"))
     weight_gain_min = ctx.param("sos_weight_gain_min_percent")
+    window_days = int(ctx.param(SOS_FINDINGS_WINDOW_PARAMETER))
     highest = {}
     for lab in ctx.labs:
         if lab.lab_term != BILIRUBIN_LAB_TERM or not start <= lab.collected_on <= end:
@@ -376,8 +377,8 @@ def possible_sos(ctx):
                 + f" (criteria: bilirubin ≥ {plain(bilirubin_min)} mg/dL and {needed} of hepatomegaly, ascites, "
                 f"weight gain ≥ {plain(weight_gain_min)}%).",
                 key=f"bilirubin{day.isoformat()}",
-                window_start=day - timedelta(days=SOS_FINDINGS_WINDOW_DAYS),
-                window_end=day + timedelta(days=SOS_FINDINGS_WINDOW_DAYS),
+                window_start=day - timedelta(days=window_days),
+                window_end=day + timedelta(days=window_days),
                 evidence={
                     "bilirubin": {
                         "collected_on": str(day),
@@ -390,7 +391,7 @@ def possible_sos(ctx):
                     "bilirubin_min_mg_dl": plain(bilirubin_min),
                     "findings_min": needed,
                     "weight_gain_min_percent": plain(weight_gain_min),
-                    "findings_window_days": SOS_FINDINGS_WINDOW_DAYS,
+                    "findings_window_days": window_days,
                 },
             )
         )

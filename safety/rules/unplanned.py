@@ -15,7 +15,7 @@ def unplanned_dose(ctx):
     """A dose recorded as given outside the course's plan (an extra dose, another drug, a dose on another day)."""
     found = []
     for a in ctx.given():
-        if not getattr(a, "unplanned", False):
+        if not a.unplanned:
             continue
         amount = f"{plain_number(a.dose_given)} {a.get_dose_unit_display()} " if a.dose_given is not None else ""
         found.append(

@@ -18,10 +18,11 @@ from core.audit.trail import record_history
 from dosing.services import course_start, dose_override_authorise, dose_record
 from patients.services.outcomes import transplant_record, transplant_update
 from safety.models import Flag
-from safety.rules.sos import BILIRUBIN_LAB_TERM, SOS_FINDINGS_WINDOW_DAYS
+from safety.rules.sos import BILIRUBIN_LAB_TERM
 from safety.services import patient_evaluate
 from safety.tests.helpers import START, at
 
+SOS_FINDINGS_WINDOW_DAYS = 7  # the protocol data's sos_findings_window_days
 INO = "inotuzumab-ozogamicin"
 HEIGHT, WEIGHT = Decimal(144), Decimal(100)  # BSA 2.00 m²
 # Amended course 1: inotuzumab on day 2 (0.6 mg/m²) and day 8 (0.3 mg/m²); the last dose is on day 8.
