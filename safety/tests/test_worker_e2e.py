@@ -4,9 +4,11 @@ Skipped, saying why, only when no Redis broker is reachable (CI starts one).
 """
 
 import os
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -52,9 +54,9 @@ def database_url_of_test_db() -> str:
 def worker(transactional_db):
     if not broker_reachable():
         pytest.skip(f"No Redis broker reachable at {BROKER}: the end-to-end worker test needs one (CI starts it).")
-    import redis
-
-    redis.Redis.from_url(BROKER).flushdb()
+    # A queue of this run's own, so that suites running at the same time on one Redis never take each other's tasks
+    # (and nothing another run left in the broker is flushed or consumed here).
+    queue = f"e2e-{uuid.uuid4().hex}"
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="config.settings.test",
@@ -62,19 +64,36 @@ def worker(transactional_db):
         TEST_CELERY_BROKER_URL=BROKER,
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO", "-n", "e2e@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-n",
+            f"{queue}@%h",
+            "-Q",
+            queue,
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    previous = {"task_always_eager": celery_app.conf.task_always_eager, "broker_url": celery_app.conf.broker_url}
-    use_broker(task_always_eager=False, broker_url=BROKER)
+    previous = {
+        "task_always_eager": celery_app.conf.task_always_eager,
+        "broker_url": celery_app.conf.broker_url,
+        "task_default_queue": celery_app.conf.task_default_queue,
+    }
+    use_broker(task_always_eager=False, broker_url=BROKER, task_default_queue=queue)
     try:
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
             try:
-                if celery_app.control.ping(timeout=1):
+                if celery_app.control.ping(destination=[f"{queue}@{socket.gethostname()}"], timeout=1):
                     break
             except Exception:
                 time.sleep(0.5)
