@@ -4,7 +4,7 @@ The response definitions are protocol data (``trial.ResponseRule``), passed in a
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -295,6 +295,7 @@ class AssessmentExpectation:
     due_on: date | None
     overdue_from: date | None
     done_on: date | None = None
+    overdue_with_course: int | None = None  # while ``overdue_from`` is unknown: the course (1, 2, …) that starts it
 
     @property
     def listed(self) -> bool:
@@ -372,5 +373,10 @@ def assessment_expectations(
     overdue_from = since[schedule.every_courses_max].start_date if len(since) > schedule.every_courses_max else None
     count = f"{len(since)} course{'s' if len(since) != 1 else ''}"
     reason = f"{count} since the last evaluation (due every {schedule.every_courses_min}–{schedule.every_courses_max})"
-    found.append(_expected(EVERY_COURSES, reason, due_on, overdue_from, today=today, ended_on=ended_on))
+    expectation = _expected(EVERY_COURSES, reason, due_on, overdue_from, today=today, ended_on=ended_on)
+    if overdue_from is None:
+        expectation = replace(
+            expectation, overdue_with_course=len(courses) - len(since) + schedule.every_courses_max + 1
+        )
+    found.append(expectation)
     return found

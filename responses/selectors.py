@@ -216,6 +216,11 @@ class AssessmentDue:
         return self.expectation.overdue_from
 
     @property
+    def overdue_course(self) -> int | None:
+        """While the overdue day depends on a course not yet started: that course's number."""
+        return self.expectation.overdue_with_course
+
+    @property
     def overdue(self) -> bool:
         return self.expectation.state == OVERDUE
 
