@@ -4,9 +4,11 @@ The response definitions are protocol data (``trial.ResponseRule``), passed in a
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
 
 from core.comparators import compare
 from trial.choices import ResponseCategory
@@ -232,3 +234,149 @@ def endpoints(
         rfs_days=rfs_days,
         rfs_event=rfs_event,
     )
+
+
+# --- Bone-marrow evaluations due (protocol §4 schedule) -----------------------------------------------------
+# One definition of due and overdue, read by the "Marrow due" list and by the deviation rule DEV-11.
+
+NOT_YET_DUE, DUE, OVERDUE, DONE, DONE_LATE, NOT_EXPECTED = (
+    "not_yet_due",
+    "due",
+    "overdue",
+    "done",
+    "done_late",
+    "not_expected",
+)
+AFTER_COURSE_1, EVERY_COURSES, MAINTENANCE = "after_course_1", "every_courses", "maintenance"
+# The protocol parameters the schedule reads (ProtocolParameter keys).
+SCHEDULE_PARAMETERS = {
+    "after_course_1_days": "assessment_after_course_1_days",
+    "after_course_1_grace_days": "assessment_after_course_1_grace_days",
+    "every_courses_min": "assessment_every_courses_min",
+    "every_courses_max": "assessment_every_courses_max",
+    "maintenance_months_min": "assessment_maintenance_months_min",
+    "maintenance_months_max": "assessment_maintenance_months_max",
+}
+
+
+@dataclass(frozen=True)
+class AssessmentSchedule:
+    """The version's marrow schedule: first evaluation ``after_course_1_days`` after course 1 started (overdue, a
+    deviation, when still missing ``after_course_1_grace_days`` later); then every ``every_courses_min`` …
+    ``every_courses_max`` courses; in maintenance every ``maintenance_months_min`` … ``maintenance_months_max``."""
+
+    after_course_1_days: int
+    after_course_1_grace_days: int
+    every_courses_min: int
+    every_courses_max: int
+    maintenance_months_min: int
+    maintenance_months_max: int
+
+    @classmethod
+    def from_parameters(cls, parameter) -> "AssessmentSchedule":
+        """``parameter(key)`` gives a protocol parameter's value (``ctx.param``, ``readings.parameter``…)."""
+        return cls(**{name: int(parameter(key)) for name, key in SCHEDULE_PARAMETERS.items()})
+
+
+@dataclass(frozen=True)
+class CourseStart:
+    start_date: date
+    maintenance: bool = False
+
+
+@dataclass(frozen=True)
+class AssessmentExpectation:
+    """One expected marrow evaluation. ``due_on``: the first day it is due; ``overdue_from``: the first day it is
+    overdue (None while that depends on a course not yet started); ``done_on``: the evaluation that met it."""
+
+    kind: str  # AFTER_COURSE_1, EVERY_COURSES, MAINTENANCE
+    reason: str
+    state: str  # NOT_YET_DUE, DUE, OVERDUE, DONE, DONE_LATE, NOT_EXPECTED
+    due_on: date | None
+    overdue_from: date | None
+    done_on: date | None = None
+    overdue_with_course: int | None = None  # while ``overdue_from`` is unknown: the course (1, 2, …) that starts it
+
+    @property
+    def listed(self) -> bool:
+        """On the "Marrow due" list: due or overdue and not done."""
+        return self.state in (DUE, OVERDUE)
+
+    @property
+    def deviation(self) -> bool:
+        """Overdue, or done only once it was overdue (a late evaluation does not undo the deviation)."""
+        return self.state in (OVERDUE, DONE_LATE)
+
+    @property
+    def last_day_in_time(self) -> date | None:
+        return self.overdue_from - timedelta(days=1) if self.overdue_from else None
+
+
+def _expected(kind, reason, due_on, overdue_from, *, today, ended_on) -> AssessmentExpectation:
+    """An evaluation not yet done: not expected of a patient who ended before it was overdue; else overdue from
+    ``overdue_from``, due from ``due_on``, not yet due before."""
+    if ended_on is not None and (overdue_from is None or ended_on < overdue_from):
+        state = NOT_EXPECTED
+    elif overdue_from is not None and today >= overdue_from:
+        state = OVERDUE
+    elif due_on is not None and today >= due_on:
+        state = DUE
+    else:
+        state = NOT_YET_DUE
+    return AssessmentExpectation(kind, reason, state, due_on, overdue_from)
+
+
+def assessment_expectations(
+    *,
+    courses: Sequence[CourseStart],
+    marrows: Iterable[date],
+    schedule: AssessmentSchedule,
+    today: date,
+    ended_on: date | None = None,
+) -> list[AssessmentExpectation]:
+    """The marrow evaluations expected of one patient on ``today``, from their course starts (in order), marrow
+    dates and the date they died or came off study (``ended_on``, the earlier of the two).
+
+    First, the evaluation after course 1: met by a marrow after course 1's start; due from start +
+    ``after_course_1_days``, overdue from the day after start + days + grace (start 3 Jan, 28 + 14 days: due 31 Jan,
+    overdue 15 Feb); not expected of a patient who ended before it was overdue. Until it is met nothing else is
+    expected. Then, from the latest marrow: in maintenance (the latest course), due ``maintenance_months_min`` months
+    after it and overdue the day after ``maintenance_months_max`` months; otherwise due when ``every_courses_min``
+    courses have started since it (from the start of the last of them) and overdue when more than
+    ``every_courses_max`` have (from the start of the next one). Records dated after ``today`` are not yet known."""
+    courses = [c for c in courses if c.start_date <= today]
+    if not courses:
+        return []
+    ended_on = ended_on if ended_on is not None and ended_on <= today else None
+    marrows = sorted(m for m in marrows if m <= today)
+    start = courses[0].start_date
+    due_on = start + timedelta(days=schedule.after_course_1_days)
+    overdue_from = due_on + timedelta(days=schedule.after_course_1_grace_days + 1)
+    first = next((m for m in marrows if m > start), None)
+    reason = "First evaluation after course 1"
+    if first is None:
+        return [_expected(AFTER_COURSE_1, reason, due_on, overdue_from, today=today, ended_on=ended_on)]
+    state = DONE if first < overdue_from else DONE_LATE
+    found = [AssessmentExpectation(AFTER_COURSE_1, reason, state, due_on, overdue_from, first)]
+    last = marrows[-1]
+    if courses[-1].maintenance:
+        due_on = last + relativedelta(months=schedule.maintenance_months_min)
+        overdue_from = last + relativedelta(months=schedule.maintenance_months_max) + timedelta(days=1)
+        reason = (
+            f"Maintenance: {schedule.maintenance_months_min}–{schedule.maintenance_months_max} months since the "
+            "last evaluation"
+        )
+        found.append(_expected(MAINTENANCE, reason, due_on, overdue_from, today=today, ended_on=ended_on))
+        return found
+    since = [c for c in courses if c.start_date > last]
+    due_on = since[schedule.every_courses_min - 1].start_date if len(since) >= schedule.every_courses_min else None
+    overdue_from = since[schedule.every_courses_max].start_date if len(since) > schedule.every_courses_max else None
+    count = f"{len(since)} course{'s' if len(since) != 1 else ''}"
+    reason = f"{count} since the last evaluation (due every {schedule.every_courses_min}–{schedule.every_courses_max})"
+    expectation = _expected(EVERY_COURSES, reason, due_on, overdue_from, today=today, ended_on=ended_on)
+    if overdue_from is None:
+        expectation = replace(
+            expectation, overdue_with_course=len(courses) - len(since) + schedule.every_courses_max + 1
+        )
+    found.append(expectation)
+    return found

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.db.models import Max, Min, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,10 +21,15 @@ from trial.models import ProtocolParameter, ResponseRule
 
 from .derivations import (
     NO_RESPONSE_LABEL,
+    OVERDUE,
+    AssessmentExpectation,
+    AssessmentSchedule,
+    CourseStart,
     Endpoints,
     Evaluation,
     Outcome,
     RuleSpec,
+    assessment_expectations,
     endpoints,
     is_relapse,
     outcomes,
@@ -193,21 +197,45 @@ def assessment_get(user, pk) -> MarrowAssessment:
 
 @dataclass(frozen=True)
 class AssessmentDue:
+    """A patient on the "Marrow due" list: the expected evaluation (:func:`assessment_expectations`, the
+    definition DEV-11 flags by) and why."""
+
     patient: Patient
-    reason: str
-    due_on: date
-    overdue: bool
+    expectation: AssessmentExpectation
+
+    @property
+    def reason(self) -> str:
+        return self.expectation.reason
+
+    @property
+    def due_on(self) -> date | None:
+        return self.expectation.due_on
+
+    @property
+    def overdue_from(self) -> date | None:
+        return self.expectation.overdue_from
+
+    @property
+    def overdue_course(self) -> int | None:
+        """While the overdue day depends on a course not yet started: that course's number."""
+        return self.expectation.overdue_with_course
+
+    @property
+    def overdue(self) -> bool:
+        return self.expectation.state == OVERDUE
 
 
 def due_for_assessment(user, *, on: date | None = None) -> list[AssessmentDue]:
-    """Patients of the user's sites due for a bone-marrow evaluation (protocol §4 schedule, from the
-    version's parameters): after course 1; every 2–4 courses in consolidation; every 3–6 months in maintenance."""
+    """Patients of the user's sites due or overdue for a bone-marrow evaluation on ``on`` (protocol §4 schedule,
+    from the version's parameters: after course 1; every 2–4 courses; every 3–6 months in maintenance), by
+    :func:`responses.derivations.assessment_expectations` — the same due and overdue DEV-11 flags by. Patients
+    who died or came off study are not listed. A fixed number of queries."""
     on = on or timezone.localdate()
     readings = ProtocolReadings()
     patients = (
         Patient.objects.for_user(user)
         .filter(status=PatientStatus.REGISTERED, death__isnull=True, protocol_version__isnull=False)
-        .select_related("site", "protocol_version")
+        .select_related("site", "protocol_version", "off_study")
         .prefetch_related(
             Prefetch("courses", queryset=Course.objects.select_related("course_type").order_by("course_number")),
             Prefetch("marrow_assessments", queryset=MarrowAssessment.objects.order_by("assessed_on")),
@@ -216,33 +244,22 @@ def due_for_assessment(user, *, on: date | None = None) -> list[AssessmentDue]:
     )
     due = []
     for patient in patients:
-        courses = list(patient.courses.all())
-        if not courses:
-            continue
         version = patient.protocol_version_id
-        param = lambda key, v=version: int(readings.parameter(v, key))  # noqa: E731
-        assessments = list(patient.marrow_assessments.all())
-        last = assessments[-1].assessed_on if assessments else None
-        if last is None:
-            due_on = courses[0].start_date + relativedelta(days=param("assessment_after_course_1_days"))
-            if due_on <= on:
-                due.append(AssessmentDue(patient, "First evaluation after course 1", due_on, due_on < on))
-            continue
-        since = [c for c in courses if c.start_date > last]
-        current = courses[-1]
-        if current.course_type.phase == CoursePhase.MAINTENANCE:
-            due_on = last + relativedelta(months=param("assessment_maintenance_months_min"))
-            overdue_on = last + relativedelta(months=param("assessment_maintenance_months_max"))
-            if due_on <= on:
-                due.append(
-                    AssessmentDue(patient, "Maintenance: 3–6 months since the last evaluation", due_on, overdue_on < on)
-                )
-        elif len(since) >= param("assessment_every_courses_min"):
-            overdue = len(since) > param("assessment_every_courses_max")
-            due.append(
-                AssessmentDue(patient, f"{len(since)} courses since the last evaluation", since[0].start_date, overdue)
-            )
+        off_study = getattr(patient, "off_study", None)
+        expectations = assessment_expectations(
+            courses=course_starts(patient.courses.all()),
+            marrows=[m.assessed_on for m in patient.marrow_assessments.all()],
+            schedule=AssessmentSchedule.from_parameters(lambda key, v=version: readings.parameter(v, key)),
+            today=on,
+            ended_on=off_study.off_study_date if off_study else None,
+        )
+        due.extend(AssessmentDue(patient, e) for e in expectations if e.listed)
     return due
+
+
+def course_starts(courses) -> list[CourseStart]:
+    """Courses (in order) as the marrow schedule reads them: start date and whether maintenance."""
+    return [CourseStart(c.start_date, c.course_type.phase == CoursePhase.MAINTENANCE) for c in courses]
 
 
 PREVIEW_KEY = "typed"

@@ -5,7 +5,25 @@ from decimal import Decimal as D
 
 import pytest
 
-from responses.derivations import EARLY_DEATH, Evaluation, RuleSpec, best_response, classify, endpoints, outcomes
+from responses.derivations import (
+    AFTER_COURSE_1,
+    DONE,
+    DONE_LATE,
+    DUE,
+    EARLY_DEATH,
+    NOT_EXPECTED,
+    NOT_YET_DUE,
+    OVERDUE,
+    AssessmentSchedule,
+    CourseStart,
+    Evaluation,
+    RuleSpec,
+    assessment_expectations,
+    best_response,
+    classify,
+    endpoints,
+    outcomes,
+)
 
 # The definitions of PROTOCOL.md §4 as the protocol data writes them.
 RULES = [
@@ -117,3 +135,107 @@ def test_cytogenetic_response_needs_an_abnormal_karyotype():
     }
     assert endpoints(**kw, abnormal_karyotype=True).cytogenetic_response is True
     assert endpoints(**kw, abnormal_karyotype=False).cytogenetic_response is None
+
+
+# --- Marrow evaluations due: one definition for the "Marrow due" list and DEV-11 ----------------------------
+
+SCHEDULE = AssessmentSchedule(
+    after_course_1_days=28,
+    after_course_1_grace_days=14,
+    every_courses_min=2,
+    every_courses_max=4,
+    maintenance_months_min=3,
+    maintenance_months_max=6,
+)
+C1 = date(2024, 1, 3)
+
+
+def first_after_course_1(day, marrows=(), ended=None):
+    [first] = [
+        e
+        for e in assessment_expectations(
+            courses=[CourseStart(C1)],
+            marrows=marrows,
+            schedule=SCHEDULE,
+            today=C1 + timedelta(days=day),
+            ended_on=ended,
+        )
+        if e.kind == AFTER_COURSE_1
+    ]
+    return first
+
+
+@pytest.mark.parametrize(
+    ("day", "state", "listed", "deviation"),
+    [
+        (27, NOT_YET_DUE, False, False),
+        (28, DUE, True, False),
+        (29, DUE, True, False),
+        (42, DUE, True, False),
+        (43, OVERDUE, True, True),
+    ],
+)
+def test_first_marrow_due_from_day_28_overdue_from_day_43(day, state, listed, deviation):
+    first = first_after_course_1(day)
+    assert (first.due_on, first.overdue_from) == (C1 + timedelta(days=28), C1 + timedelta(days=43))
+    assert first.last_day_in_time == C1 + timedelta(days=42)
+    assert (first.state, first.listed, first.deviation) == (state, listed, deviation)
+
+
+@pytest.mark.parametrize(("marrow_day", "state"), [(1, DONE), (42, DONE), (43, DONE_LATE)])
+def test_first_marrow_done_in_time_or_late(marrow_day, state):
+    first = first_after_course_1(60, marrows=[C1 + timedelta(days=marrow_day)])
+    assert (first.state, first.done_on, first.listed) == (state, C1 + timedelta(days=marrow_day), False)
+    assert first.deviation is (state == DONE_LATE)
+
+
+def test_marrow_on_or_before_course_1_start_is_not_the_evaluation_after_it():
+    first = first_after_course_1(43, marrows=[C1 - timedelta(days=5), C1])
+    assert first.state == OVERDUE
+
+
+def test_marrow_recorded_after_today_is_not_yet_known():
+    assert first_after_course_1(43, marrows=[C1 + timedelta(days=50)]).state == OVERDUE
+
+
+@pytest.mark.parametrize(("ended_day", "state"), [(42, NOT_EXPECTED), (43, OVERDUE)])
+def test_not_expected_of_a_patient_who_ended_before_it_was_overdue(ended_day, state):
+    assert first_after_course_1(60, ended=C1 + timedelta(days=ended_day)).state == state
+
+
+def test_nothing_expected_before_course_1():
+    assert assessment_expectations(courses=[], marrows=[], schedule=SCHEDULE, today=C1) == []
+    assert (
+        assessment_expectations(courses=[CourseStart(C1)], marrows=[], schedule=SCHEDULE, today=C1 - timedelta(1)) == []
+    )
+
+
+def _later(today, courses, marrows):
+    found = assessment_expectations(courses=courses, marrows=marrows, schedule=SCHEDULE, today=today)
+    assert found[0].kind == AFTER_COURSE_1 and found[0].state == DONE
+    [later] = found[1:]
+    return later
+
+
+def test_every_2_to_4_courses_due_from_the_2nd_course_since_overdue_from_the_5th():
+    courses = [CourseStart(C1 + timedelta(days=28 * n)) for n in range(7)]
+    marrow = C1 + timedelta(days=27)  # before course 2
+    day = lambda n: C1 + timedelta(days=28 * n)  # noqa: E731  course n + 1 starts
+    assert _later(day(1), courses, [marrow]).state == NOT_YET_DUE
+    due = _later(day(2), courses, [marrow])
+    assert (due.state, due.due_on, due.overdue_from, due.overdue_with_course) == (DUE, day(2), None, 6)
+    assert due.reason == "2 courses since the last evaluation (due every 2–4)"
+    assert _later(day(4), courses, [marrow]).state == DUE
+    overdue = _later(day(5), courses, [marrow])
+    assert (overdue.state, overdue.due_on, overdue.overdue_from) == (OVERDUE, day(2), day(5))
+    assert overdue.overdue_with_course is None
+
+
+def test_maintenance_due_3_months_after_the_last_marrow_overdue_after_6():
+    courses = [CourseStart(C1), CourseStart(date(2024, 2, 1), maintenance=True)]
+    marrows = [date(2024, 1, 30), date(2024, 3, 1)]
+    assert _later(date(2024, 5, 31), courses, marrows).state == NOT_YET_DUE
+    due = _later(date(2024, 6, 1), courses, marrows)
+    assert (due.state, due.due_on, due.overdue_from) == (DUE, date(2024, 6, 1), date(2024, 9, 2))
+    assert _later(date(2024, 9, 1), courses, marrows).state == DUE
+    assert _later(date(2024, 9, 2), courses, marrows).state == OVERDUE

@@ -92,10 +92,26 @@ def test_endpoint_queries_do_not_grow_with_patients(nurse_a, make_patient):
 
 
 def test_due_after_course_1(nurse_a, make_patient):
+    """Due from day 28 after course 1 started; overdue only from day 43 (28 + the 14 days' grace), the day DEV-11
+    flags it (before, the list called it overdue from day 29)."""
     patient = make_patient()
     treat(nurse_a, patient)
-    due = due_for_assessment(nurse_a, on=START + timedelta(days=28))
-    assert [(d.patient, d.overdue) for d in due] == [(patient, False)]
-    assert due_for_assessment(nurse_a, on=START + timedelta(days=27)) == []
+
+    def listed(day):
+        return [(d.patient, d.overdue) for d in due_for_assessment(nurse_a, on=START + timedelta(days=day))]
+
+    assert listed(27) == []
+    assert listed(28) == listed(29) == listed(42) == [(patient, False)]
+    assert listed(43) == [(patient, True)]
+    [row] = due_for_assessment(nurse_a, on=START + timedelta(days=43))
+    assert (row.due_on, row.overdue_from) == (START + timedelta(days=28), START + timedelta(days=43))
     marrow(nurse_a, patient, 27, "2")
-    assert due_for_assessment(nurse_a, on=START + timedelta(days=30)) == []
+    assert listed(30) == []
+
+
+def test_marrow_before_course_1_does_not_count_as_the_evaluation_after_it(nurse_a, make_patient):
+    patient = make_patient()
+    treat(nurse_a, patient)
+    marrow(nurse_a, patient, 0, "40")  # on the day course 1 started: the baseline marrow
+    [row] = due_for_assessment(nurse_a, on=START + timedelta(days=28))
+    assert (row.patient, row.reason) == (patient, "First evaluation after course 1")

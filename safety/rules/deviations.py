@@ -3,9 +3,14 @@
 from datetime import timedelta
 
 from core.formatting import plain_number
+from dosing.choices import AdministrationStatus
+from dosing.derivations.calendar import is_recorded_one_by_one
 from dosing.derivations.doses import DOSE_TOLERANCE_PARAMETER, given_per_m2, percent_off_plan, round_per_m2
+from dosing.derivations.windows import dose_window, missed_from
 from patients.derivations.eligibility import NOT_MET, CriterionSpec, evaluate
 from patients.selectors.eligibility import ASSESSMENT_VALUE_FIELDS, CONSENT_DATE
+from responses.derivations import AFTER_COURSE_1, AssessmentSchedule, assessment_expectations
+from responses.selectors import course_starts
 from trial.choices import CoursePhase, Route
 from trial.derivations import regimen_item_applies
 
@@ -71,6 +76,8 @@ CD20_FIELD = "cd20_percent"
 # PROTOCOL.md §3.4: "never intrathecal methotrexate on the same day as systemic methotrexate".
 SAME_DAY_IT_AND_SYSTEMIC_DRUGS = ("methotrexate",)
 INTRATHECAL_ROUTES = (Route.IT, Route.OMMAYA)
+# How many days after its window closes an unrecorded planned dose becomes a missed-dose deviation (DEV-14).
+MISSED_DOSE_GRACE_PARAMETER = "missed_dose_grace_days"
 SYSTEMIC_ROUTES = (Route.IV, Route.CIV)
 
 
@@ -247,14 +254,15 @@ def course_too_early(ctx):
 
 @rule("DEV-05", RuleKind.DEVIATION, "Dose given outside its day window", Severity.WARNING)
 def dose_outside_window(ctx):
-    """A given dose outside ``planned_date − window_before_days`` … ``planned_date + window_after_days``; a dose
-    with no window (both 0) must be given on its planned day exactly."""
+    """A given dose outside ``planned_date − window_before_days`` … ``planned_date + window_after_days``
+    (:func:`dosing.derivations.windows.dose_window`); a dose with no window (both 0) must be given on its planned
+    day exactly."""
     found = []
     for a in _given_doses(ctx):
-        earliest = a.planned_date - timedelta(days=a.window_before_days)
-        latest = a.planned_date + timedelta(days=a.window_after_days)
+        window = dose_window(a.planned_date, a.window_before_days, a.window_after_days)
+        earliest, latest = window.earliest, window.latest
         given = ctx.given_on(a)
-        if earliest <= given <= latest:
+        if given in window:
             continue
         found.append(
             finding(
@@ -465,32 +473,84 @@ def blinatumomab_no_step_up(ctx):
 
 @rule("DEV-11", RuleKind.DEVIATION, "No bone-marrow evaluation after course 1", Severity.WARNING)
 def first_marrow_missing(ctx):
-    """No bone-marrow evaluation after course 1 started and by ``assessment_after_course_1_days`` +
-    ``assessment_after_course_1_grace_days`` after it, once that date has passed (not for a patient who died or
-    came off study by then). A marrow done later does not undo the deviation."""
-    if not ctx.courses:
-        return []
-    start = ctx.courses[0].start_date
-    due = start + timedelta(
-        days=int(ctx.param("assessment_after_course_1_days") + ctx.param("assessment_after_course_1_grace_days"))
+    """The first bone-marrow evaluation after course 1 overdue: none after course 1 started by
+    ``assessment_after_course_1_days`` + ``assessment_after_course_1_grace_days`` after it, once that day has passed
+    (not for a patient who died or came off study by then). A marrow done later does not undo the deviation. Due and
+    overdue are :func:`responses.derivations.assessment_expectations`, the definition of the "Marrow due" list."""
+    expectations = assessment_expectations(
+        courses=course_starts(ctx.courses),
+        marrows=[m.assessed_on for m in ctx.marrows],
+        schedule=AssessmentSchedule.from_parameters(ctx.param),
+        today=ctx.today,
+        ended_on=_ended_on(ctx),
     )
-    if ctx.today <= due:
+    first = next((e for e in expectations if e.kind == AFTER_COURSE_1), None)
+    if first is None or not first.deviation:
         return []
+    start, by = ctx.courses[0].start_date, first.last_day_in_time
+    late = f" (the first was on {first.done_on})" if first.done_on else ""
+    return [
+        finding(
+            first_marrow_missing,
+            f"No bone-marrow evaluation is recorded after course 1 (started {start}) by {by}{late}.",
+            key="after-course-1",
+            window_start=start,
+            window_end=by,
+            evidence={
+                "course_1_start": str(start),
+                "due_on": str(first.due_on),
+                "due_by": str(by),
+                "done_on": str(first.done_on) if first.done_on else None,
+            },
+        )
+    ]
+
+
+def _ended_on(ctx):
+    """The day the patient died or came off study (the earlier), or None."""
     ended = [
         getattr(getattr(ctx.patient, "death", None), "death_date", None),
         getattr(getattr(ctx.patient, "off_study", None), "off_study_date", None),
     ]
-    if any(d is not None and d <= due for d in ended):
-        return []
-    if any(start < m.assessed_on <= due for m in ctx.marrows):
-        return []
-    return [
-        finding(
-            first_marrow_missing,
-            f"No bone-marrow evaluation is recorded after course 1 (started {start}) by {due}.",
-            key="after-course-1",
-            window_start=start,
-            window_end=due,
-            evidence={"course_1_start": str(start), "due_by": str(due)},
+    ended = [d for d in ended if d is not None]
+    return min(ended) if ended else None
+
+
+@rule("DEV-14", RuleKind.DEVIATION, "Planned dose not recorded (missed)", Severity.WARNING)
+def dose_missed(ctx):
+    """A planned dose still not recorded as given, held or omitted ``missed_dose_grace_days`` after the last day of
+    its window (:func:`dosing.derivations.windows.dose_window`, as DEV-05 judges it; a dose with no window: its
+    planned day). Not for doses given as clinically indicated (not recorded one by one), nor for a patient who died
+    or came off study on or before that last day. Recording the dose resolves the flag."""
+    grace = int(ctx.param(MISSED_DOSE_GRACE_PARAMETER))
+    ended = _ended_on(ctx)
+    found = []
+    for a in ctx.administrations:
+        if a.status != AdministrationStatus.PENDING or not is_recorded_one_by_one(a):
+            continue
+        window = dose_window(a.planned_date, a.window_before_days, a.window_after_days)
+        missed = missed_from(window.latest, grace)
+        if ctx.today < missed or (ended is not None and ended <= window.latest):
+            continue
+        found.append(
+            finding(
+                dose_missed,
+                f"{a.drug.name} ({_route(a)}) of course {a.course.course_number}, day {a.day}, planned on "
+                f"{a.planned_date}, is not recorded as given, held or omitted: missed since {missed} "
+                f"(window to {window.latest}, then {grace} day{'s' if grace != 1 else ''} to record it).",
+                key=f"adm{a.pk}",
+                window_start=window.earliest,
+                window_end=window.latest,
+                evidence={
+                    "administration": a.pk,
+                    "drug": a.drug.code,
+                    "course_number": a.course.course_number,
+                    "day": a.day,
+                    "planned_date": str(a.planned_date),
+                    "window_end": str(window.latest),
+                    "grace_days": grace,
+                    "missed_from": str(missed),
+                },
+            )
         )
-    ]
+    return found

@@ -377,7 +377,9 @@ def test_dev11_first_marrow_due_with_grace(nurse_a, make_patient, today, raised)
     found = flags(patient, "DEV-11", now=at(today))
     assert bool(found) is raised
     if raised:
-        assert found[0].evidence == {"course_1_start": str(START), "due_by": str(DUE)}
+        assert found[0].evidence == {
+            "course_1_start": str(START), "due_on": str(START + timedelta(days=28)), "due_by": str(DUE), "done_on": None
+        }  # fmt: skip
 
 
 def test_dev11_marrow_on_the_due_date_is_in_time(nurse_a, make_patient):
