@@ -2,9 +2,9 @@
 
 At the cohort's site its research nurse enters screening, consent, eligibility, registration (the
 amendment rule gives #1–#67 the original version and #68–#110 the amended one), baseline, courses
-(doses planned, not recorded), bone-marrow evaluations, allogeneic SCT, follow-up contacts, off study,
-death and the SOS adverse events. So the cohort is audited and its responses and endpoints are
-derived like real data.
+(each dose planned, then recorded as given on its planned day while the patient was on study), bone-marrow
+evaluations, allogeneic SCT, follow-up contacts, off study, death and the SOS adverse events. So the cohort is
+audited and its responses and endpoints are derived like real data.
 """
 
 from datetime import datetime, timedelta
@@ -12,10 +12,14 @@ from datetime import time as clock_time
 
 from django.utils import timezone
 
+from adverse_events.choices import Attribution
 from adverse_events.models import CTCAETerm
+from adverse_events.selectors import received_study_drugs
 from adverse_events.services import adverse_event_report, sae_report_submit
 from demo.data import DEMO_PASSWORD
-from dosing.services import course_start
+from dosing.choices import AdministrationStatus
+from dosing.derivations.calendar import is_recorded_one_by_one
+from dosing.services import course_start, dose_record
 from patients.models import Patient
 from patients.services import patient_screen
 from patients.services.baseline import baseline_record
@@ -36,8 +40,12 @@ USERS = (
     ("ref-investigator", Role.INVESTIGATOR, "Reference", "Investigator"),
 )
 SOS_ONSET_BEFORE_DEATH_DAYS = 10  # synthetic: a fatal SOS begins this long before the death
+SOS_ATTRIBUTED_TO = (
+    "inotuzumab-ozogamicin"  # synthetic: SOS attributed as probable to inotuzumab, unlikely to the other drugs
+)
 SOS_ONSET_AFTER_SCT_DAYS = 18  # synthetic: the non-fatal SOS begins this long after the transplant
 AFTER_COURSE_DAYS = 60  # an evaluation follows the latest course started at most this long before it
+DOSE_GIVEN_AT = clock_time(10, 0)  # synthetic: each dose is charted as given at 10:00 on its planned day
 
 
 class CohortError(Exception):
@@ -85,16 +93,16 @@ def patient_enter(*, nurse, site, plan: PatientPlan) -> Patient:
     baseline_record(actor=nurse, patient=patient, **plan.baseline)
     courses = []
     for start in plan.courses:
-        courses.append(
-            course_start(
-                actor=nurse,
-                patient=patient,
-                start_date=start,
-                height_cm=plan.height_cm,
-                weight_kg=plan.weight_kg,
-                inotuzumab_dose_level=plan.dose_level if not courses else "",
-            )
+        course = course_start(
+            actor=nurse,
+            patient=patient,
+            start_date=start,
+            height_cm=plan.height_cm,
+            weight_kg=plan.weight_kg,
+            inotuzumab_dose_level=plan.dose_level if not courses else "",
         )
+        _doses_given_as_planned(nurse, course, plan)
+        courses.append(course)
     for marrow in plan.marrows:
         before = [c for c in courses if 0 <= (marrow.on - c.start_date).days <= AFTER_COURSE_DAYS]
         assessment_record(
@@ -148,6 +156,23 @@ def patient_enter(*, nurse, site, plan: PatientPlan) -> Patient:
     return patient
 
 
+def _doses_given_as_planned(nurse, course, plan: PatientPlan) -> None:
+    """Record every dose of the course that is charted one by one as given, as planned, on its planned day, up to
+    the day before the patient came off study or died (the later ones stay planned: not given, and not missed)."""
+    ends = [event.on for event in (plan.off_study, plan.death) if event]
+    last = min(ends) if ends else None
+    for administration in course.administrations.filter(status=AdministrationStatus.PENDING).order_by("planned_date"):
+        if not is_recorded_one_by_one(administration) or (last and administration.planned_date >= last):
+            continue
+        dose_record(
+            actor=nurse,
+            administration=administration,
+            status=AdministrationStatus.GIVEN,
+            given_at=timezone.make_aware(datetime.combine(administration.planned_date, DOSE_GIVEN_AT)),
+            dose_given=administration.planned_dose,
+        )
+
+
 def _sos_report(nurse, patient, plan: PatientPlan):
     """The SOS as a CTCAE adverse event: grade 5 (linked to the death) or grade 3, serious, reported in time."""
     fatal = plan.sos == "fatal"
@@ -170,5 +195,9 @@ def _sos_report(nurse, patient, plan: PatientPlan):
         action_taken="not_applicable",
         outcome="fatal" if fatal else "recovered",
         resolution_date=None if fatal else onset + timedelta(days=SOS_ONSET_BEFORE_DEATH_DAYS),
+        attributions={
+            drug.code: Attribution.PROBABLE if drug.code == SOS_ATTRIBUTED_TO else Attribution.UNLIKELY
+            for drug in received_study_drugs(patient)
+        },
     )
     sae_report_submit(actor=nurse, ae=ae, reported_at=aware + timedelta(hours=12))
