@@ -10,6 +10,7 @@ logger = logging.getLogger(__name__)
 
 UNKNOWN_FIELD = "Unknown field."
 IN_FUTURE = "This date is in the future."
+NOT_A_NUMBER = "Enter a number."  # Django's form message for a non-number; the API's number inputs say it too
 
 
 def refuse_unknown_fields(values, allowed, message: str = UNKNOWN_FIELD) -> None:

@@ -6,11 +6,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from core.validation import invalid_choice_message
+from core.validation import NOT_A_NUMBER, invalid_choice_message
 
 # A decimal input of any size and precision: the type only, the ranges are the model's (checked by the service,
 # so the API and the form give the same message).
-DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
+# A non-number gets the form's message ("Enter a number."), so the form and the API say the same.
+DECIMAL_INPUT = {"max_digits": None, "decimal_places": None, "error_messages": {"invalid": NOT_A_NUMBER}}
 REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
 
 
