@@ -9,6 +9,7 @@ Drives Debian's Chromium (/usr/bin/chromium) through Playwright against a live s
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 pytestmark = pytest.mark.browser
@@ -33,7 +34,7 @@ def test_three_problems_are_shown_after_one_submit_and_what_was_typed_is_kept(
     page.get_by_label("Username").fill(nurse_a.username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.goto(f"/patients/{patient.pk}/assessments/new/")
+    page.goto(reverse("responses:assessment-new", args=[patient.pk]))
 
     page.get_by_label("Date of the marrow").fill(tomorrow)
     page.get_by_label("Bone-marrow blasts").fill("3")
