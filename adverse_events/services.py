@@ -199,6 +199,23 @@ def adverse_event_delete(*, actor, ae: AdverseEvent, reason: str):
     audited_delete(ae, actor=actor, reason=reason)
 
 
+LAB_UNIT_NOT_GRADED = "{test} is graded in {units}, not in {unit}."
+LAB_TEST_NOT_GRADED = "No CTCAE grading rules for {test} in {unit_system} units."
+
+
+def _ungraded_lab_errors(lab_term: str, unit_system: str, unit: str) -> dict:
+    """Why the shipped rules cannot grade this value, naming the lab test as the nurse picked it (Platelet count),
+    not by its CTCAE term: on the unit when the test is graded in other units, else on the test."""
+    from .plausibility import lab_test_names
+
+    test = lab_test_names().get(lab_term, lab_term)
+    rules = LabGradingRule.objects.filter(lab_term=lab_term, unit_system=unit_system)
+    units = sorted({u for u in rules.values_list("unit", flat=True) if u})
+    if rules.exists():
+        return {"unit": LAB_UNIT_NOT_GRADED.format(test=test, units=" or ".join(units), unit=unit or "no unit")}
+    return {"lab_term": LAB_TEST_NOT_GRADED.format(test=test, unit_system=unit_system)}
+
+
 PROPOSAL_GRADE = 3  # CTCAE grade from which a lab value proposes an AE (severe or worse)
 NOT_PROPOSED = "This lab value has no open AE proposal."
 DISMISS_REASON = "Say why this lab value is not an adverse event."
@@ -253,9 +270,8 @@ def lab_result_record(
     if not with_model_errors(result, errors):
         try:
             result.grade = grade_result(result)
-        except UnknownLabTest as exc:
-            known = LabGradingRule.objects.filter(lab_term=lab_term, unit_system=unit_system).exists()
-            errors["unit" if known else "lab_term"] = str(exc)
+        except UnknownLabTest:
+            errors.update(_ungraded_lab_errors(lab_term, unit_system, unit))
     if errors:
         raise ValidationError(errors)
     if result.grade is not None and result.grade >= PROPOSAL_GRADE:

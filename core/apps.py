@@ -7,11 +7,14 @@ class CoreConfig(AppConfig):
     verbose_name = "Framework: audit trail, signatures, registries"
 
     def ready(self):
+        from django.apps import apps
         from django.conf import settings
         from django.db.models.signals import post_migrate
 
-        from . import registry
+        from . import registry, units
         from .audit import triggers
+
+        units.install_range_messages(apps.get_models())
 
         post_migrate.connect(triggers.after_migrate, dispatch_uid="core.after_migrate")
         user_app = settings.AUTH_USER_MODEL.split(".")[0]

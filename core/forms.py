@@ -2,10 +2,11 @@
 to a service and showing its errors."""
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import render
 
 from .choices import SignatureMeaning
+from .validation import invalid_choice_message, merge_errors, trial_run_errors
 
 
 class DateInput(forms.DateInput):
@@ -64,13 +65,80 @@ def add_service_errors(form, exc):
             form.add_error(None, message)
 
 
+def empty_value(field):
+    """What a form field gives for an empty input ("" for text and choices, [] for several choices, else None): the
+    value a service is tried with for a field whose input could not be parsed."""
+    if hasattr(field, "empty_value"):
+        return field.empty_value
+    try:
+        return field.to_python(None)
+    except ValidationError:
+        return None
+
+
+def add_trial_run_errors(form, save) -> None:
+    """A form that found errors also shows the service's: ``save`` runs, rolled back, on the values that parsed
+    (and each field that did not as empty), and its messages are added for the fields without an error yet, so the
+    user sees every problem after one submit (:func:`core.validation.trial_run_errors`)."""
+    parsed = form.cleaned_data
+    failed = {name: empty_value(form.fields[name]) for name in form.errors if name in form.fields}
+    form.cleaned_data = {**failed, **parsed}  # services read it through the form's own helpers too
+    try:
+        found = trial_run_errors(lambda: save(dict(form.cleaned_data)))
+    finally:
+        form.cleaned_data = parsed
+    parse_errors = {name: messages for name, messages in form.errors.items() if name in form.fields}
+    for field, messages in merge_errors(parse_errors, found).items():
+        if field in parse_errors:
+            continue
+        target = field if field in form.fields else None
+        shown = {str(m) for m in (form.errors.get(target or NON_FIELD_ERRORS) or [])}
+        for message in messages:
+            if message not in shown:
+                form.add_error(target, message)
+                shown.add(message)
+
+
+def choice_codes(choices) -> list:
+    """The codes of a choice field's choices (groups flattened, the empty choice left out)."""
+    codes = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            codes.extend(code for code, _label in label)
+        else:
+            codes.append(value)
+    return [code for code in codes if code not in ("", None)]
+
+
+def name_valid_choices(form) -> None:
+    """A refused choice names the valid codes, as the API does ('"x" is not a valid choice. Valid: iv, po.');
+    record choices (a course, a patient) are left as Django says them, their codes being ids."""
+    for name, field in form.fields.items():
+        if not isinstance(field, forms.ChoiceField) or isinstance(field, forms.ModelChoiceField):
+            continue
+        errors = form.errors.get(name)
+        for index, error in enumerate(errors.as_data() if errors else []):
+            if error.code == "invalid_choice":
+                value = (error.params or {}).get("value", "")
+                message = invalid_choice_message(value, choice_codes(field.choices))
+                errors[index] = ValidationError(message, code="invalid_choice")
+
+
 def submit(form, save, *, record=None):
-    """Send a bound, valid form's data to a service: ``save(data)`` with a copy of the cleaned data.
+    """Send a bound form's data to a service: ``save(data)`` with a copy of the cleaned data.
 
     Returns what the service returns (the record it wrote), or None when the form or the service refused; the
     service's ValidationError is then shown on the form and ``record`` (the record being changed) reloaded as saved.
+    A form with errors of its own is not saved, but its values that parsed are still checked by the service (in a
+    transaction rolled back), so its refusals come in the same answer (every problem at once, not in rounds).
     """
-    if not (form.is_bound and form.is_valid()):
+    if not form.is_bound:
+        return None
+    if not form.is_valid():
+        name_valid_choices(form)
+        add_trial_run_errors(form, save)
+        if record is not None:
+            record.refresh_from_db()
         return None
     try:
         return save(dict(form.cleaned_data))

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from core.api.fields import DECIMAL_INPUT, AwareDateTimeField, HistoryUrlField, SignaturesUrlField
+from core.api.fields import DECIMAL_INPUT, AwareDateTimeField, ChoiceField, HistoryUrlField, SignaturesUrlField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions, RoleModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -160,7 +160,7 @@ class CourseStartSerializer(serializers.Serializer):
     start_date = serializers.DateField(help_text="Course day 1.")
     height_cm = serializers.DecimalField(**DECIMAL_INPUT, help_text="Height (cm) for this course's BSA.")
     weight_kg = serializers.DecimalField(**DECIMAL_INPUT, help_text="Weight (kg) for this course's BSA.")
-    inotuzumab_dose_level = serializers.ChoiceField(
+    inotuzumab_dose_level = ChoiceField(
         choices=DoseLevel.choices,
         required=False,
         allow_blank=True,
@@ -184,9 +184,7 @@ class CourseRecomputeSerializer(serializers.Serializer):
 
 
 class DoseRecordSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=RECORDED_STATUSES, error_messages={"invalid_choice": services.CHOOSE_STATUS}
-    )
+    status = ChoiceField(choices=RECORDED_STATUSES, error_messages={"invalid_choice": services.CHOOSE_STATUS})
     given_at = AwareDateTimeField(
         required=False, allow_null=True, default=None, help_text="When it was given (a given dose only)."
     )
@@ -197,7 +195,7 @@ class DoseRecordSerializer(serializers.Serializer):
         default=None,
         help_text="Amount given, in the administration's dose_unit (a given dose only).",
     )
-    route_given = serializers.ChoiceField(
+    route_given = ChoiceField(
         choices=Route.choices, required=False, allow_blank=True, default="", help_text="Default: the planned route."
     )
     reason = serializers.CharField(
@@ -223,8 +221,8 @@ class UnplannedDoseSerializer(serializers.Serializer):
     dose_given = serializers.DecimalField(
         **DECIMAL_INPUT, required=False, allow_null=True, default=None, help_text="Amount given, in dose_unit."
     )
-    dose_unit = serializers.ChoiceField(choices=DoseAmountUnit.choices)
-    route = serializers.ChoiceField(choices=Route.choices)
+    dose_unit = ChoiceField(choices=DoseAmountUnit.choices)
+    route = ChoiceField(choices=Route.choices)
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Why it was given although the plan did not hold it."
     )
@@ -337,9 +335,11 @@ class CourseViewSet(
         """Record a dose the plan did not hold (an extra dose, another drug, a dose on another day) as given,
         with its reason; the deviation rules then judge it like any other dose, and flag it as unplanned."""
         course = self.get_object()
-        payload = UnplannedDoseSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        dose = services.unplanned_dose_record(actor=request.user, course=course, **payload.validated_data)
+
+        def record(values):
+            return services.unplanned_dose_record(actor=request.user, course=course, **values)
+
+        dose = record(self.parse(UnplannedDoseSerializer, record))
         fresh = selectors.administration_get(request.user, dose.pk)
         return Response(
             AdministrationSerializer(fresh, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
@@ -381,11 +381,11 @@ class AdministrationViewSet(
         if not request.user.has_perm("core.sign_records"):
             self.permission_denied(request, message=NOT_ALLOWED_TO_SIGN)
         administration = self.get_object()
-        payload = DoseOverrideRequestSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        override = services.dose_override_authorise(
-            actor=request.user, administration=administration, **payload.validated_data
-        )
+
+        def authorise(values):
+            return services.dose_override_authorise(actor=request.user, administration=administration, **values)
+
+        override = authorise(self.parse(DoseOverrideRequestSerializer, authorise))
         return Response(
             DoseOverrideSerializer(override, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,

@@ -12,7 +12,7 @@ from core.choices import SignatureMeaning, SignatureStatus
 from core.formatting import plain_number
 from core.models import Signature
 from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
-from core.validation import IN_FUTURE
+from core.validation import IN_FUTURE, with_field_errors
 from patients.choices import PatientStatus
 from patients.models import Baseline, Patient
 from patients.selectors.baseline import baseline_of
@@ -124,13 +124,15 @@ def course_start(
     if patient.status != PatientStatus.REGISTERED or patient.protocol_version is None:
         raise ValidationError({"patient": NOT_REGISTERED})
     errors = {}
-    if start_date > timezone.localdate():
+    if start_date is not None and start_date > timezone.localdate():
         errors["start_date"] = IN_FUTURE
-    elif start_date < patient.registration_date:
+    elif start_date is not None and start_date < patient.registration_date:
         errors["start_date"] = BEFORE_REGISTRATION.format(date=patient.registration_date)
     last = Course.objects.filter(patient=patient).order_by("-course_number").first()
-    if last and start_date <= last.start_date and "start_date" not in errors:
+    if last and start_date is not None and start_date <= last.start_date and "start_date" not in errors:
         errors["start_date"] = NOT_AFTER_PREVIOUS.format(number=last.course_number, date=last.start_date)
+    # the height and weight are checked with the dates, so every problem of the entry comes at once
+    with_field_errors(Course, {"start_date": start_date, "height_cm": height_cm, "weight_kg": weight_kg}, errors)
     if errors:
         raise ValidationError(errors)
     early_reason = (early_maintenance_reason or "").strip()

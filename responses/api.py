@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import refuse_input
-from core.api.fields import DECIMAL_INPUT, HistoryUrlField, ReasonForChangeField, SiteScopedPrimaryKeyField
+from core.api.fields import DECIMAL_INPUT, ChoiceField, HistoryUrlField, ReasonForChangeField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
 from core.api.viewsets import SelectorViewSetMixin
 from dosing.models import Course
@@ -64,7 +64,7 @@ def outcomes_by_assessment(assessments) -> dict[int, Outcome | None]:
 
 
 class DerivedResponseSerializer(serializers.Serializer):
-    category = serializers.ChoiceField(choices=ResponseCategory.choices)
+    category = ChoiceField(choices=ResponseCategory.choices)
     category_label = serializers.CharField(help_text="CR, CRp, CRi or No response.")
     label = serializers.CharField(help_text="The protocol version's definition that was met (or none).")
 
@@ -153,7 +153,7 @@ class PatientEndpointsSerializer(serializers.Serializer):
     treatment_start = serializers.DateField(
         source="endpoints.treatment_start", allow_null=True, help_text="Day 1 of course 1; null before treatment."
     )
-    best_response = serializers.ChoiceField(
+    best_response = ChoiceField(
         source="endpoints.best_response",
         choices=list(BEST_RESPONSE_LABELS.items()),
         help_text="Best over all evaluations; early_death for an early death without response; "
@@ -217,19 +217,19 @@ def _values(required: bool) -> dict:
         "extramedullary_disease": serializers.BooleanField(**optional),
         "neutrophils_1e9_per_l": serializers.DecimalField(**number, help_text="Neutrophils (×10⁹/L), same day."),
         "platelets_1e9_per_l": serializers.DecimalField(**number, help_text="Platelets (×10⁹/L), same day."),
-        "mrd_flow": serializers.ChoiceField(
+        "mrd_flow": ChoiceField(
             choices=MRDResult.choices, required=required, help_text="Done or not, and the result: must be chosen."
         ),
         "mrd_flow_level": serializers.DecimalField(
             **DECIMAL_INPUT, allow_null=True, **optional, help_text="Fraction of cells; only when detected."
         ),
-        "mrd_ngs": serializers.ChoiceField(
+        "mrd_ngs": ChoiceField(
             choices=MRDResult.choices, required=required, help_text="Done or not, and the result: must be chosen."
         ),
         "mrd_ngs_level": serializers.DecimalField(
             **DECIMAL_INPUT, allow_null=True, **optional, help_text="Fraction of cells; only when detected."
         ),
-        "cytogenetics": serializers.ChoiceField(
+        "cytogenetics": ChoiceField(
             choices=CytogeneticsResult.choices,
             required=required,
             help_text="Done or not, and the result: must be chosen.",

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.fields import HistoryUrlField
+from core.api.fields import ChoiceField, HistoryUrlField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -140,9 +140,9 @@ class FlagViewSet(SelectorViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
 class SafetyRuleSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="E.g. SOS-01, DEV-13; the flags' rule_code.")
-    kind = serializers.ChoiceField(choices=RuleKind.choices)
+    kind = ChoiceField(choices=RuleKind.choices)
     title = serializers.CharField()
-    severity = serializers.ChoiceField(
+    severity = ChoiceField(
         choices=Severity.choices, help_text="Default severity of its flags (a finding may raise it)."
     )
 

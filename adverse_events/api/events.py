@@ -16,7 +16,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 
 from core.api.errors import DERIVED_NOT_TYPED, refuse_input
-from core.api.fields import AwareDateTimeField, HistoryUrlField, ReasonForChangeField, SiteScopedPrimaryKeyField
+from core.api.fields import (
+    AwareDateTimeField,
+    ChoiceField,
+    HistoryUrlField,
+    ReasonForChangeField,
+    SiteScopedPrimaryKeyField,
+)
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -43,13 +49,13 @@ AE_NOT_TYPED = dict.fromkeys(("course_day", "window", "sae", "related"), DERIVED
 
 
 class WindowSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=list(WINDOW_LABELS.items()))
+    status = ChoiceField(choices=list(WINDOW_LABELS.items()))
     label = serializers.CharField()
     reason = serializers.CharField(help_text="The dates the verdict rests on.")
 
 
 class SAEClockSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=list(SAE_LABELS.items()))
+    status = ChoiceField(choices=list(SAE_LABELS.items()))
     label = serializers.CharField()
     due_at = serializers.DateTimeField(
         allow_null=True, help_text="When the expedited report is due (the protocol's hours after awareness)."
@@ -93,7 +99,7 @@ class AdverseEventSerializer(serializers.ModelSerializer):
     grade_text = serializers.SerializerMethodField()
     course_number = serializers.IntegerField(source="course.course_number", read_only=True, default=None)
     course_day = serializers.SerializerMethodField()
-    sae_criteria = serializers.ListField(child=serializers.ChoiceField(choices=SAECriterion.choices), read_only=True)
+    sae_criteria = serializers.ListField(child=ChoiceField(choices=SAECriterion.choices), read_only=True)
     window = serializers.SerializerMethodField()
     sae = serializers.SerializerMethodField()
     related = serializers.SerializerMethodField()
@@ -143,14 +149,14 @@ class AdverseEventSerializer(serializers.ModelSerializer):
 # --- Input ---
 
 
-@extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=SAECriterion.choices)))
+@extend_schema_field(serializers.ListField(child=ChoiceField(choices=SAECriterion.choices)))
 class SAECriteriaField(serializers.ListField):
     """SAE criterion codes, read as text: the service refuses an unknown one with the form's message."""
 
     child = serializers.CharField()
 
 
-@extend_schema_field(serializers.ChoiceField(choices=Attribution.choices))
+@extend_schema_field(ChoiceField(choices=Attribution.choices))
 class AttributionValueField(serializers.CharField):
     """An attribution code, read as text: the service refuses an unknown one with the form's message."""
 
@@ -178,8 +184,8 @@ class AEDetailsSerializer(serializers.Serializer):
     sae_aware_at = AwareDateTimeField(
         required=False, allow_null=True, help_text="When the site became aware of the SAE (starts its clock)."
     )
-    action_taken = serializers.ChoiceField(choices=ActionTaken.choices, required=False, allow_blank=True)
-    outcome = serializers.ChoiceField(choices=AEOutcome.choices, required=False, allow_blank=True)
+    action_taken = ChoiceField(choices=ActionTaken.choices, required=False, allow_blank=True)
+    outcome = ChoiceField(choices=AEOutcome.choices, required=False, allow_blank=True)
     attributions = serializers.ListField(
         child=AttributionInputSerializer(),
         required=False,

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import DERIVED_NOT_TYPED, refuse_input
-from core.api.fields import DECIMAL_INPUT
+from core.api.fields import DECIMAL_INPUT, ChoiceField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -54,7 +54,7 @@ class LabResultSerializer(serializers.ModelSerializer):
 class LabResultRecordSerializer(serializers.Serializer):
     patient = SitePatientField()
     lab_term = serializers.CharField(help_text="A gradable lab test (see /api/v1/lab-tests/).")
-    unit_system = serializers.ChoiceField(choices=UnitSystem.choices, required=False)
+    unit_system = ChoiceField(choices=UnitSystem.choices, required=False)
     unit = serializers.CharField(required=False, allow_blank=True, help_text="E.g. umol/L, 10^9/L.")
     collected_on = serializers.DateField(help_text="Date the sample was taken (not in the future).")
     value = serializers.DecimalField(**DECIMAL_INPUT)
@@ -132,9 +132,11 @@ class LabResultViewSet(
         """Confirm the proposed AE: the term and grade come from the grading, the onset from the sample date."""
         lab_result = self.get_object()
         refuse_input(request.data, CONFIRM_NOT_TYPED)
-        payload = LabProposalConfirmSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        ae = services.lab_proposal_confirm(actor=request.user, lab_result=lab_result, **payload.validated_data)
+
+        def confirm(values):
+            return services.lab_proposal_confirm(actor=request.user, lab_result=lab_result, **values)
+
+        ae = confirm(self.parse(LabProposalConfirmSerializer, confirm))
         fresh = selectors.ae_get(request.user, ae.pk)
         return Response(
             AdverseEventSerializer(fresh, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
@@ -149,9 +151,9 @@ class LabResultViewSet(
 
 class LabTestSerializer(serializers.Serializer):
     lab_term = serializers.CharField()
-    unit_system = serializers.ChoiceField(choices=UnitSystem.choices)
+    unit_system = ChoiceField(choices=UnitSystem.choices)
     unit = serializers.CharField(help_text="Empty: any unit (the rules read only the normal range or baseline).")
-    direction = serializers.ChoiceField(
+    direction = ChoiceField(
         choices=[("H", "high"), ("L", "low")], help_text="H: high values are abnormal; L: low values."
     )
     ctcae_term = serializers.IntegerField(source="ctcae_term_id", help_text="The CTCAE term's id.")

@@ -6,9 +6,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from core.validation import NOT_A_NUMBER, invalid_choice_message
+
 # A decimal input of any size and precision: the type only, the ranges are the model's (checked by the service,
 # so the API and the form give the same message).
-DECIMAL_INPUT = {"max_digits": None, "decimal_places": None}
+# A non-number gets the form's message ("Enter a number."), so the form and the API say the same.
+DECIMAL_INPUT = {"max_digits": None, "decimal_places": None, "error_messages": {"invalid": NOT_A_NUMBER}}
 REASON_FOR_CHANGE = "Reason for change (needed to change a saved value)."
 
 
@@ -95,3 +98,30 @@ def parse_datetime_naive(text: str) -> bool:
     except ValueError:
         return False
     return moment is not None and moment.tzinfo is None
+
+
+class ChoiceField(serializers.ChoiceField):
+    """A choice whose refusal lists the valid codes ('"x" is not a valid choice. Valid: iv, it, sc, po.'); every
+    serializer uses it (or :class:`MultipleChoiceField`) rather than DRF's, and the OpenAPI schema gives its
+    ``enum``. A field given its own ``invalid_choice`` message (one that names the choices in words) keeps it."""
+
+    def __init__(self, *args, **kwargs):
+        self.own_invalid_choice = "invalid_choice" in (kwargs.get("error_messages") or {})
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, data):
+        if data == "" and self.allow_blank:
+            return ""
+        try:
+            return self.choice_strings_to_values[str(data)]
+        except KeyError:
+            if self.own_invalid_choice:
+                self.fail("invalid_choice", input=data)
+            raise serializers.ValidationError(
+                invalid_choice_message(data, self.choice_strings_to_values), code="invalid_choice"
+            ) from None
+
+
+class MultipleChoiceField(serializers.MultipleChoiceField, ChoiceField):
+    """Several choices; a refused one is named with the valid codes (DRF's list handling calls
+    :meth:`ChoiceField.to_internal_value` for each item)."""

@@ -10,6 +10,7 @@ from core import selectors
 from core.registry import get_record
 from core.services import AUDIT_TRAIL_PERMISSION, signature_sign
 
+from .payloads import validated
 from .serializers import HistoryEntrySerializer, SignatureSerializer, SignRequestSerializer
 
 RECORD_PARAMS = [
@@ -44,7 +45,9 @@ class RecordSignaturesView(APIView):
     @extend_schema(parameters=RECORD_PARAMS, request=SignRequestSerializer, responses={201: SignatureSerializer})
     def post(self, request, label, pk):
         record = get_record(request.user, label, pk)
-        payload = SignRequestSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        signature = signature_sign(record=record, actor=request.user, **payload.validated_data)
+
+        def sign(values):
+            return signature_sign(record=record, actor=request.user, **values)
+
+        signature = sign(validated(SignRequestSerializer(data=request.data), sign))
         return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)

@@ -5,6 +5,8 @@ from rest_framework import serializers
 from core.choices import SignatureMeaning
 from core.models import Signature
 
+from .fields import ChoiceField
+
 
 class SignatureSerializer(serializers.ModelSerializer):
     signer = serializers.CharField(source="signer.username", read_only=True)
@@ -19,7 +21,7 @@ class SignatureSerializer(serializers.ModelSerializer):
 
 
 class SignRequestSerializer(serializers.Serializer):
-    meaning = serializers.ChoiceField(choices=SignatureMeaning.choices)
+    meaning = ChoiceField(choices=SignatureMeaning.choices)
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -33,7 +35,7 @@ class FieldChangeSerializer(serializers.Serializer):
 
 class HistoryEntrySerializer(serializers.Serializer):
     history_id = serializers.IntegerField()
-    action = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    action = ChoiceField(choices=["created", "changed", "deleted"])
     at = serializers.DateTimeField()
     user = serializers.CharField()
     reason = serializers.CharField(allow_blank=True)

@@ -3,6 +3,8 @@
 from rest_framework import status
 from rest_framework.response import Response
 
+from .payloads import validated
+
 
 class SelectorViewSetMixin:
     """A viewset that reads through its app's selectors: ``list_selector(user)`` for the list and
@@ -28,11 +30,21 @@ class SelectorViewSetMixin:
         self, payload_class, service, status_code=status.HTTP_200_OK, *, partial=False, serializer_class=None, **args
     ):
         """Parse the body with ``payload_class`` (types and choices only), call ``service(actor=<the user>, **args,
-        **<the values>)`` — which validates and writes — and answer with the record it returns, read again."""
+        **<the values>)`` — which validates and writes — and answer with the record it returns, read again.
+        A body with parse errors gets them in one 400 with the service's refusals of the values that parsed
+        (:func:`core.api.payloads.validated`)."""
         payload = payload_class(data=self.request.data, partial=partial, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        obj = service(actor=self.request.user, **args, **payload.validated_data)
+        values = validated(payload, lambda parsed: service(actor=self.request.user, **args, **parsed))
+        obj = service(actor=self.request.user, **args, **values)
         return self.respond(obj, status_code, serializer_class)
+
+    def parse(self, payload_class, call, *, partial=False, **kwargs):
+        """The validated values of the body for a view that calls its service itself: ``call(values)`` is the
+        service call, tried (rolled back) when the body has errors so the 400 names every problem at once."""
+        payload = payload_class(
+            data=self.request.data, partial=partial, context=self.get_serializer_context(), **kwargs
+        )
+        return validated(payload, call)
 
     def respond(self, obj, status_code=status.HTTP_200_OK, serializer_class=None):
         """The record as saved (read again through the selector), in ``serializer_class`` or the view's serializer."""

@@ -1,12 +1,13 @@
 """REST API of baseline characteristics, with the values derived from them."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 
 from core.api.errors import DERIVED_NOT_TYPED, refuse_input
-from core.api.fields import DECIMAL_INPUT, HistoryUrlField, ReasonForChangeField
+from core.api.fields import DECIMAL_INPUT, ChoiceField, HistoryUrlField, ReasonForChangeField
 from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import SalvageStatus
@@ -27,9 +28,7 @@ def _input_field(model_field):
     """A field that only parses the type; ranges and cross-field rules are the service's (same messages as the form)."""
     help_text = str(model_field.verbose_name)
     if model_field.choices:
-        return serializers.ChoiceField(
-            choices=model_field.choices, required=False, allow_blank=True, help_text=help_text
-        )
+        return ChoiceField(choices=model_field.choices, required=False, allow_blank=True, help_text=help_text)
     if isinstance(model_field, models.DecimalField):
         return serializers.DecimalField(**DECIMAL_INPUT, required=False, allow_null=True, help_text=help_text)
     if isinstance(model_field, models.IntegerField):
@@ -136,13 +135,15 @@ class BaselineViewSet(
     @extend_schema(request=BaselineCreateSerializer, responses={201: BaselineSerializer})
     def create(self, request, *args, **kwargs):
         refuse_input(request.data, BASELINE_NOT_TYPED)
-        payload = BaselineCreateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        values = dict(payload.validated_data)
-        patient = patient_get(request.user, values.pop("patient"))
-        if baseline_of(patient) is not None:
-            raise serializers.ValidationError({"patient": BASELINE_EXISTS})
-        return self.respond(baseline_record(actor=request.user, patient=patient, **values), status.HTTP_201_CREATED)
+
+        def create(values):
+            values = dict(values)
+            patient = patient_get(request.user, values.pop("patient"))
+            if baseline_of(patient) is not None:
+                raise ValidationError({"patient": BASELINE_EXISTS})
+            return baseline_record(actor=request.user, patient=patient, **values)
+
+        return self.respond(create(self.parse(BaselineCreateSerializer, create)), status.HTTP_201_CREATED)
 
     @extend_schema(request=BaselineUpdateSerializer, responses={200: BaselineSerializer})
     def partial_update(self, request, *args, **kwargs):

@@ -13,7 +13,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
-from core.api.fields import HistoryUrlField, ReasonForChangeField
+from core.api.fields import ChoiceField, HistoryUrlField, ReasonForChangeField
 from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import Diagnosis, DiseaseStatus, PosNeg
@@ -41,7 +41,7 @@ class CriterionResultSerializer(serializers.Serializer):
     requirement = serializers.CharField(help_text='What must hold to be eligible, e.g. "≤ 1.95 mg/dL".')
     value = serializers.JSONField(help_text="The value read (numbers as text, dates as YYYY-MM-DD); null if missing.")
     value_display = serializers.CharField()
-    status = serializers.ChoiceField(choices=["met", "not_met", "missing"])
+    status = ChoiceField(choices=["met", "not_met", "missing"])
 
 
 def _json_value(value):
@@ -107,10 +107,10 @@ def _value_fields():
     """Input fields for the recorded values: types and choices only (ranges are the model's, via the service)."""
     blank_choice = {"required": False, "allow_blank": True}
     return {
-        "diagnosis": serializers.ChoiceField(choices=Diagnosis.choices, **blank_choice),
-        "disease_status": serializers.ChoiceField(choices=DiseaseStatus.choices, **blank_choice),
-        "ph_status": serializers.ChoiceField(choices=PosNeg.choices, **blank_choice),
-        "cd22_status": serializers.ChoiceField(choices=PosNeg.choices, **blank_choice),
+        "diagnosis": ChoiceField(choices=Diagnosis.choices, **blank_choice),
+        "disease_status": ChoiceField(choices=DiseaseStatus.choices, **blank_choice),
+        "ph_status": ChoiceField(choices=PosNeg.choices, **blank_choice),
+        "cd22_status": ChoiceField(choices=PosNeg.choices, **blank_choice),
         "ecog": serializers.IntegerField(required=False, allow_null=True),
         "ejection_fraction_percent": serializers.DecimalField(
             max_digits=5, decimal_places=2, required=False, allow_null=True

@@ -10,10 +10,18 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 
-from core.api.fields import HistoryUrlField, ReasonForChangeField
+from core.api.fields import ChoiceField, HistoryUrlField, MultipleChoiceField, ReasonForChangeField
 from core.api.viewsets import SelectorViewSetMixin
 
-from ..choices import DeathCause, DonorType, FollowUpDiseaseStatus, OffStudyReason, TransplantStatus, VitalStatus
+from ..choices import (
+    ConditioningAgent,
+    DeathCause,
+    DonorType,
+    FollowUpDiseaseStatus,
+    OffStudyReason,
+    TransplantStatus,
+    VitalStatus,
+)
 from ..models import Death, FollowUp, OffStudy, Transplant
 from ..selectors import outcomes as selectors
 from ..services import outcomes as services
@@ -37,7 +45,9 @@ class TransplantSerializer(_OutcomeSerializer):
 
     url = serializers.HyperlinkedIdentityField(view_name="transplant-detail")
     conditioning_agents = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text="ConditioningAgent codes, e.g. busulfan, tbi."
+        child=ChoiceField(choices=ConditioningAgent.choices),
+        read_only=True,
+        help_text="ConditioningAgent codes, e.g. busulfan, tbi.",
     )
 
     class Meta:
@@ -94,39 +104,39 @@ def _text(help_text="", **kwargs):
 
 
 def _choice(choices, help_text=""):
-    return serializers.ChoiceField(choices=choices, required=False, allow_blank=True, help_text=help_text)
+    return ChoiceField(choices=choices, required=False, allow_blank=True, help_text=help_text)
 
 
 class TransplantRecordSerializer(_PatientInputSerializer):
-    status = serializers.ChoiceField(choices=TransplantStatus.choices, help_text="A planned date may be in the future.")
+    status = ChoiceField(choices=TransplantStatus.choices, help_text="A planned date may be in the future.")
     transplant_date = serializers.DateField(help_text="Day 0 of the transplant, or the planned date.")
     donor_type = _choice(DonorType.choices)
     conditioning_regimen = _text("As named by the centre.", max_length=200)
-    conditioning_agents = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="ConditioningAgent codes, e.g. busulfan, tbi."
+    conditioning_agents = MultipleChoiceField(
+        choices=ConditioningAgent.choices, required=False, help_text="ConditioningAgent codes, e.g. busulfan, tbi."
     )
 
 
 class TransplantUpdateSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=TransplantStatus.choices, required=False)
+    status = ChoiceField(choices=TransplantStatus.choices, required=False)
     transplant_date = serializers.DateField(required=False)
     donor_type = _choice(DonorType.choices)
     conditioning_regimen = _text("As named by the centre.", max_length=200)
-    conditioning_agents = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="ConditioningAgent codes, e.g. busulfan, tbi."
+    conditioning_agents = MultipleChoiceField(
+        choices=ConditioningAgent.choices, required=False, help_text="ConditioningAgent codes, e.g. busulfan, tbi."
     )
     reason = ReasonForChangeField()
 
 
 class OffStudyRecordSerializer(_PatientInputSerializer):
     off_study_date = serializers.DateField()
-    reason = serializers.ChoiceField(choices=OffStudyReason.choices, help_text="Why the patient came off study.")
+    reason = ChoiceField(choices=OffStudyReason.choices, help_text="Why the patient came off study.")
     detail = _text()
 
 
 class FollowUpRecordSerializer(_PatientInputSerializer):
     contact_date = serializers.DateField()
-    vital_status = serializers.ChoiceField(
+    vital_status = ChoiceField(
         choices=VitalStatus.choices, help_text="A death is recorded at /api/v1/deaths/, with its date and cause."
     )
     disease_status = _choice(FollowUpDiseaseStatus.choices)
@@ -135,13 +145,13 @@ class FollowUpRecordSerializer(_PatientInputSerializer):
 
 class DeathRecordSerializer(_PatientInputSerializer):
     death_date = serializers.DateField()
-    cause = serializers.ChoiceField(choices=DeathCause.choices)
+    cause = ChoiceField(choices=DeathCause.choices)
     cause_detail = _text()
 
 
 class DeathUpdateSerializer(serializers.Serializer):
     death_date = serializers.DateField(required=False)
-    cause = serializers.ChoiceField(choices=DeathCause.choices, required=False)
+    cause = ChoiceField(choices=DeathCause.choices, required=False)
     cause_detail = _text()
     reason = ReasonForChangeField()
 

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.errors import refuse_input
-from core.api.fields import HistoryUrlField, ReasonForChangeField
+from core.api.fields import ChoiceField, HistoryUrlField, ReasonForChangeField
 from core.api.viewsets import SelectorViewSetMixin
 from core.services import NOT_ALLOWED_TO_SIGN
 from trial.models import ProtocolVersion, Site
@@ -47,7 +47,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
 class PatientScreenSerializer(serializers.Serializer):
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
-    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True, default="")
+    sex = ChoiceField(choices=Sex.choices, required=False, allow_blank=True, default="")
     given_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     family_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     medical_record_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=30)
@@ -55,7 +55,7 @@ class PatientScreenSerializer(serializers.Serializer):
 
 
 class PatientUpdateSerializer(serializers.Serializer):
-    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True)
+    sex = ChoiceField(choices=Sex.choices, required=False, allow_blank=True)
     given_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     family_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     medical_record_number = serializers.CharField(required=False, allow_blank=True, max_length=30)
@@ -122,9 +122,11 @@ class PatientRegistrationActions:
         if request.method == "POST":
             if not request.user.has_perm("patients.add_consent"):
                 self.permission_denied(request)
-            payload = ConsentSerializer(data=request.data)
-            payload.is_valid(raise_exception=True)
-            consent = registration.consent_record(actor=request.user, patient=patient, **payload.validated_data)
+
+            def record(values):
+                return registration.consent_record(actor=request.user, patient=patient, **values)
+
+            consent = record(self.parse(ConsentSerializer, record))
             return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
         consents = patient.consents.select_related("obtained_by")
         return Response(ConsentSerializer(consents, many=True).data)

@@ -6,6 +6,7 @@ the assessment plus the investigator's electronic signature (meaning "waiver"); 
 to the assessment voids that signature, so the waiver no longer counts.
 """
 
+from copy import copy
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from django.utils import timezone
 from core.audit.writes import audited_create, audited_update, changed_fields
 from core.choices import SignatureMeaning
 from core.services import signature_sign
-from core.validation import refuse_unknown_fields
+from core.validation import refuse_unknown_fields, with_model_errors
 
 from ..models import EligibilityAssessment, Patient
 from ..selectors.eligibility import ASSESSMENT_VALUE_FIELDS, current_protocol_version, eligibility_summary
@@ -91,9 +92,12 @@ def eligibility_update(
     check_patient_site(actor, assessment.patient)
     refuse_unknown_fields(values, EDITABLE_FIELDS, FIELD_NOT_EDITABLE)
     errors = _future_date_errors(values.get("assessed_on"))
-    if errors:
-        raise ValidationError(errors)
     assessment = _locked(assessment)
+    if errors:  # with the model's own checks of the other values, so every problem shows at once
+        draft = copy(assessment)
+        for name, value in values.items():
+            setattr(draft, name, value)
+        raise ValidationError(with_model_errors(draft, {"assessed_on": ASSESSED_IN_FUTURE}))
     diff = changed_fields(assessment, values)
     if diff and assessment.waiver_reason:
         values["waiver_reason"] = ""

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit.writes import audited_create, audited_update
-from core.validation import IN_FUTURE
+from core.validation import IN_FUTURE, invalid_choice_message
 
 from ..choices import ConditioningAgent, PatientStatus, VitalStatus
 from ..models import Death, FollowUp, OffStudy, Patient, Transplant
@@ -17,31 +17,41 @@ NOT_REGISTERED = "Outcomes are recorded for registered patients only."
 BEFORE_REGISTRATION = "This date is before the patient's registration ({date})."
 AFTER_DEATH = "This date is after the patient's death ({date})."
 ALREADY_RECORDED = "Already recorded for this patient; correct the existing record instead."
-UNKNOWN_AGENT = "Unknown conditioning agent(s): {agents}."
 DONE_IN_FUTURE = "A transplant marked done cannot be in the future."
 ALIVE_LATER = "A follow-up on {date} records the patient alive after this date."
 DEAD_AT_FOLLOW_UP = "Record the death itself (date and cause) rather than a follow-up saying dead."
 
 
-def _check(actor, patient: Patient, field: str, when: date, *, future_ok: bool = False):
+def _check(actor, patient: Patient, field: str, when: date, *, future_ok: bool = False, errors=None) -> dict:
+    """Refuse a patient of another site or not registered; then the date's problems, added to ``errors`` (raised
+    together by the caller, so every problem of the entry comes at once)."""
+    errors = {} if errors is None else errors
     check_patient_site(actor, patient)
     if not patient.is_followed or not patient.registration_date:
         raise ValidationError({"patient": NOT_REGISTERED})
     if when is None:
-        return
+        return errors
     if not future_ok and when > timezone.localdate():
-        raise ValidationError({field: IN_FUTURE})
-    if when < patient.registration_date:
-        raise ValidationError({field: BEFORE_REGISTRATION.format(date=patient.registration_date)})
-    death = Death.objects.filter(patient=patient).first()
-    if death and when > death.death_date:
-        raise ValidationError({field: AFTER_DEATH.format(date=death.death_date)})
+        errors.setdefault(field, IN_FUTURE)
+    elif when < patient.registration_date:
+        errors.setdefault(field, BEFORE_REGISTRATION.format(date=patient.registration_date))
+    else:
+        death = Death.objects.filter(patient=patient).first()
+        if death and when > death.death_date:
+            errors.setdefault(field, AFTER_DEATH.format(date=death.death_date))
+    return errors
 
 
-def _check_agents(agents):
+def _refuse(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_agents(agents, errors: dict) -> dict:
     unknown = sorted(set(agents or []) - set(ConditioningAgent.values))
     if unknown:
-        raise ValidationError({"conditioning_agents": UNKNOWN_AGENT.format(agents=", ".join(unknown))})
+        errors.setdefault("conditioning_agents", invalid_choice_message(unknown[0], ConditioningAgent.values))
+    return errors
 
 
 @transaction.atomic
@@ -56,8 +66,8 @@ def transplant_record(
     conditioning_agents: list | None = None,
 ) -> Transplant:
     """Record an allogeneic SCT, planned (a future date is allowed) or done."""
-    _check(actor, patient, "transplant_date", transplant_date, future_ok=(status != "done"))
-    _check_agents(conditioning_agents)
+    errors = _check(actor, patient, "transplant_date", transplant_date, future_ok=(status != "done"))
+    _refuse(_check_agents(conditioning_agents, errors))
     return audited_create(
         Transplant(
             patient=patient,
@@ -76,9 +86,11 @@ def transplant_record(
 def transplant_update(*, actor, transplant: Transplant, reason: str = "", **changes) -> Transplant:
     status = changes.get("status", transplant.status)
     when = changes.get("transplant_date", transplant.transplant_date)
-    _check(actor, transplant.patient, "transplant_date", when, future_ok=(status != "done"))
+    errors = _check(actor, transplant.patient, "transplant_date", when, future_ok=(status != "done"))
     if "conditioning_agents" in changes:
-        _check_agents(changes["conditioning_agents"])
+        _check_agents(changes["conditioning_agents"], errors)
+    _refuse(errors)
+    if "conditioning_agents" in changes:
         changes["conditioning_agents"] = sorted(set(changes["conditioning_agents"] or []))
     transplant, _ = audited_update(transplant, actor=actor, reason=reason, **changes)
     return transplant
@@ -87,9 +99,10 @@ def transplant_update(*, actor, transplant: Transplant, reason: str = "", **chan
 @transaction.atomic
 def off_study_record(*, actor, patient: Patient, off_study_date: date, reason: str, detail: str = "") -> OffStudy:
     """Take the patient off study treatment (the patient's status becomes off study)."""
-    _check(actor, patient, "off_study_date", off_study_date)
+    errors = _check(actor, patient, "off_study_date", off_study_date)
     if OffStudy.objects.filter(patient=patient).exists():
-        raise ValidationError({"patient": ALREADY_RECORDED})
+        errors["patient"] = ALREADY_RECORDED
+    _refuse(errors)
     record = audited_create(
         OffStudy(patient=patient, off_study_date=off_study_date, reason=reason, detail=detail),
         actor=actor,
@@ -106,9 +119,10 @@ def follow_up_record(
     *, actor, patient: Patient, contact_date: date, vital_status: str, disease_status: str = "", notes: str = ""
 ) -> FollowUp:
     """A follow-up contact: alive (with disease status) on a date."""
-    _check(actor, patient, "contact_date", contact_date)
+    errors = _check(actor, patient, "contact_date", contact_date)
     if vital_status == VitalStatus.DEAD and not Death.objects.filter(patient=patient).exists():
-        raise ValidationError({"vital_status": DEAD_AT_FOLLOW_UP})
+        errors["vital_status"] = DEAD_AT_FOLLOW_UP
+    _refuse(errors)
     return audited_create(
         FollowUp(
             patient=patient,
@@ -122,7 +136,9 @@ def follow_up_record(
     )
 
 
-def _check_no_follow_up_alive_after(patient: Patient, death_date: date):
+def _check_no_follow_up_alive_after(patient: Patient, death_date: date, errors: dict) -> dict:
+    if death_date is None or "death_date" in errors:
+        return errors
     last_alive = (
         FollowUp.objects.filter(patient=patient, vital_status=VitalStatus.ALIVE, contact_date__gt=death_date)
         .order_by("-contact_date")
@@ -130,7 +146,8 @@ def _check_no_follow_up_alive_after(patient: Patient, death_date: date):
         .first()
     )
     if last_alive:
-        raise ValidationError({"death_date": ALIVE_LATER.format(date=last_alive)})
+        errors["death_date"] = ALIVE_LATER.format(date=last_alive)
+    return errors
 
 
 @transaction.atomic
@@ -139,8 +156,7 @@ def death_record(*, actor, patient: Patient, death_date: date, cause: str, cause
     _check(actor, patient, "death_date", None)
     if Death.objects.filter(patient=patient).exists():
         raise ValidationError({"patient": ALREADY_RECORDED})
-    _check(actor, patient, "death_date", death_date)
-    _check_no_follow_up_alive_after(patient, death_date)
+    _refuse(_check_no_follow_up_alive_after(patient, death_date, _check(actor, patient, "death_date", death_date)))
     return audited_create(
         Death(patient=patient, death_date=death_date, cause=cause, cause_detail=cause_detail),
         actor=actor,
@@ -154,11 +170,12 @@ def death_update(*, actor, death: Death, reason: str = "", **changes) -> Death:
     patient = death.patient
     _check(actor, patient, "death_date", None)
     when = changes.get("death_date")
+    errors = {}
     if when is not None:
         if when > timezone.localdate():
-            raise ValidationError({"death_date": IN_FUTURE})
-        if when < patient.registration_date:
-            raise ValidationError({"death_date": BEFORE_REGISTRATION.format(date=patient.registration_date)})
-        _check_no_follow_up_alive_after(patient, when)
+            errors["death_date"] = IN_FUTURE
+        elif when < patient.registration_date:
+            errors["death_date"] = BEFORE_REGISTRATION.format(date=patient.registration_date)
+        _refuse(_check_no_follow_up_alive_after(patient, when, errors))
     death, _ = audited_update(death, actor=actor, reason=reason, **changes)
     return death

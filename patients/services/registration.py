@@ -9,7 +9,7 @@ from django.utils import timezone
 from core.audit.writes import audited_create, audited_update
 from core.choices import SignatureMeaning
 from core.services import NOT_ALLOWED_TO_SIGN, WRONG_PASSWORD, signature_sign
-from core.validation import IN_FUTURE
+from core.validation import IN_FUTURE, with_model_errors
 from trial.models import ProtocolVersion, Trial
 
 from ..choices import PatientStatus
@@ -27,22 +27,17 @@ SAME_VERSION = "The patient is already on this protocol version."
 REASON_REQUIRED = "Give the reason for this correction."
 
 
-def _not_future(field, value: date):
-    if value > timezone.localdate():
-        raise ValidationError({field: IN_FUTURE})
-
-
 @transaction.atomic
 def consent_record(*, actor, patient: Patient, consent_date: date, form_version: str, notes: str = "") -> Consent:
     """Record that the patient signed the consent form (which version, when, obtained by the actor)."""
     check_patient_site(actor, patient)
-    if consent_date is not None:
-        _not_future("consent_date", consent_date)
-    return audited_create(
-        Consent(patient=patient, consent_date=consent_date, form_version=form_version, obtained_by=actor, notes=notes),
-        actor=actor,
-        reason="Consent recorded",
+    consent = Consent(
+        patient=patient, consent_date=consent_date, form_version=form_version, obtained_by=actor, notes=notes
     )
+    errors = {"consent_date": IN_FUTURE} if consent_date is not None and consent_date > timezone.localdate() else {}
+    if with_model_errors(consent, errors):  # the date and the model's own checks at once
+        raise ValidationError(errors)
+    return audited_create(consent, actor=actor, reason="Consent recorded")
 
 
 def registration_blockers(patient: Patient, registration_date: date, assessment=None) -> dict[str, list[str]]:
@@ -87,11 +82,12 @@ def patient_register(*, actor, patient: Patient, registration_date: date) -> Pat
     from ..selectors.eligibility import eligibility_summary, latest_assessment
 
     check_patient_site(actor, patient)
-    _not_future("registration_date", registration_date)
     trial = Trial.objects.select_for_update().get(pk=patient.site.trial_id)  # one registration at a time
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     assessment = latest_assessment(patient)
-    errors = registration_blockers(patient, registration_date, assessment)
+    errors = {"registration_date": [IN_FUTURE]} if registration_date > timezone.localdate() else {}
+    for field, messages in registration_blockers(patient, registration_date, assessment).items():
+        errors.setdefault(field, []).extend(messages)  # the date and every blocker at once
     if errors:
         raise ValidationError(errors)
     summary = eligibility_summary(assessment)

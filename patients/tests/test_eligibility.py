@@ -53,7 +53,7 @@ ELIGIBLE = {
     "nyha_class": 1,
     "second_active_malignancy": False,
 }
-BILIRUBIN_TOO_HIGH = "Ensure this value is less than or equal to 50."  # the model's MaxValueValidator(50)
+BILIRUBIN_TOO_HIGH = "This value must be at most 50 mg/dL."  # the model's MaxValueValidator(50), with its unit
 
 
 @pytest.fixture

@@ -187,7 +187,7 @@ def test_without_javascript_the_show_response_button_re_renders_without_saving(c
     ("changes", "field", "message"),
     [
         ({"marrow_blast_percent": "abc"}, "marrow_blast_percent", "Enter a number."),
-        ({"marrow_blast_percent": "101"}, "marrow_blast_percent", "Ensure this value is less than or equal to 100."),
+        ({"marrow_blast_percent": "101"}, "marrow_blast_percent", "This value must be at most 100%."),
         ({"neutrophils_1e9_per_l": ""}, "neutrophils_1e9_per_l", "This field is required."),
         ({"assessed_on": "2999-01-01"}, "assessed_on", IN_FUTURE),
         ({"mrd_flow_level": "0.001"}, "mrd_flow_level", "A level is recorded only when MRD is detected."),
