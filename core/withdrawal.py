@@ -36,7 +36,7 @@ class WithdrawForm(forms.Form):
         label=REASON_LABEL,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What was entered in error (e.g. “entered on the wrong patient”, “duplicate of the entry of …”).",
+        help_text="What was entered in error (e.g. “entered in the wrong record”, “duplicate of an earlier entry”).",
     )
 
 

@@ -522,17 +522,37 @@ DOSE_WITHDRAWN = "Withdrawn (entered in error), back to planned: {reason}"
 
 def course_withdraw_refusal(course: Course) -> str | None:
     """Why this course cannot be withdrawn (None when it can): it must be the patient's last, with no dose recorded
-    and nothing else (marrow evaluations, adverse events) referring to it; its planned doses go with it."""
+    and nothing else (marrow evaluations, adverse events) referring to it; its planned doses go with it.
+    Every condition is read whatever the answer (a fixed number of queries, as the course page shows the link)."""
+    from django.db.models import Exists, OuterRef
+
     from core.withdrawal import referring_records
 
-    later = course.patient.courses.filter(course_number__gt=course.course_number).order_by("-course_number").first()
-    if later is not None:
-        return COURSE_NOT_LAST.format(number=later.course_number)
-    if course.administrations.exclude(status=AdministrationStatus.PENDING).exists():
+    state = (
+        Course.objects.filter(pk=course.pk)
+        .annotate(
+            later=Exists(
+                Course.objects.filter(patient_id=OuterRef("patient_id"), course_number__gt=OuterRef("course_number"))
+            ),
+            recorded=Exists(
+                PlannedAdministration.objects.filter(course_id=OuterRef("pk")).exclude(
+                    status=AdministrationStatus.PENDING
+                )
+            ),
+            overridden=Exists(DoseOverride.objects.filter(administration__course_id=OuterRef("pk"))),
+        )
+        .values("later", "recorded", "overridden")
+        .get()
+    )
+    referred = referring_records(course, ignore={PlannedAdministration})
+    if state["later"]:
+        last = course.patient.courses.order_by("-course_number").values_list("course_number", flat=True).first()
+        return COURSE_NOT_LAST.format(number=last)
+    if state["recorded"]:
         return COURSE_HAS_RECORDED_DOSES
-    if DoseOverride.objects.filter(administration__course=course).exists():
+    if state["overridden"]:
         return COURSE_HAS_OVERRIDES
-    return referring_records(course, ignore={PlannedAdministration})
+    return referred
 
 
 @transaction.atomic

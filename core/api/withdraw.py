@@ -52,6 +52,6 @@ class WithdrawActionMixin:
             "record": label,
             "id": record_pk,
             "withdrawn": True,
-            "audit_trail": reverse("core:record-history", args=[label, record_pk], request=request),
+            "audit_trail": reverse("api-record-history", args=[label, record_pk], request=request),
         }
         return Response(WithdrawnSerializer(data).data)

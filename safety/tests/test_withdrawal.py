@@ -17,6 +17,7 @@ from core.withdrawal import NOT_ALLOWED_TO_WITHDRAW, OTHER_RECORDS_REFER, WITHDR
 from dosing.models import Course, PlannedAdministration
 from dosing.services import (
     COURSE_HAS_RECORDED_DOSES,
+    COURSE_NOT_LAST,
     DOSE_NOT_RECORDED,
     DOSE_WITHDRAWN,
     course_start,
@@ -158,6 +159,12 @@ def test_a_data_manager_withdraws_it_through_the_api(
     assert response.status_code == 200, response.json()
     assert response.json()["withdrawn"] is True
     assert not model.objects.filter(pk=record.pk).exists()
+    trail = api_client.get(response.json()["audit_trail"]).json()
+    assert (trail[-1]["action"], trail[-1]["reason"], trail[-1]["user"]) == (
+        "deleted",
+        REASON,
+        data_manager_a.signature_name,
+    )
     row = last_history(model, record.pk)
     assert (row.history_type, row.history_change_reason, row.history_user) == ("-", REASON, data_manager_a)
 
@@ -249,6 +256,17 @@ def test_a_course_with_a_dose_given_cannot_be_withdrawn_the_doses_first(client, 
     response = api_client.post(f"/api/v1/courses/{course.pk}/withdraw/", {"reason": ""}, format="json")
     assert api_errors(response) == {(None, COURSE_HAS_RECORDED_DOSES), ("reason", WITHDRAW_REASON_REQUIRED)}
     assert Course.objects.filter(pk=course.pk).exists()
+
+
+def test_only_the_last_course_can_be_withdrawn(api_client, nurse_a, patient):
+    first = _course(nurse_a, patient)
+    course_start(
+        actor=nurse_a, patient=patient, start_date=START + timedelta(days=28), height_cm=Decimal(170),
+        weight_kg=Decimal(70),
+    )  # fmt: skip
+    api_client.force_authenticate(nurse_a)
+    response = api_client.post(f"/api/v1/courses/{first.pk}/withdraw/", {"reason": REASON}, format="json")
+    assert api_errors(response) == {(None, COURSE_NOT_LAST.format(number=2))}
 
 
 def test_a_course_with_only_planned_doses_goes_with_them(client, nurse_a, patient):
