@@ -16,6 +16,31 @@ class AdverseEventsConfig(AppConfig):
         registry.register(LabResult, lab_result_get)
         registry.register(ClinicalObservation, clinical_observation_get)
 
+        from django.urls import reverse
+
+        from . import services
+
+        registry.register_withdrawal(
+            AdverseEvent,
+            withdraw=services.adverse_event_withdraw,
+            can_withdraw=services.adverse_event_withdraw_refusal,
+            back_url=lambda ae: reverse("adverse_events:patient-aes", args=[ae.patient_id]),
+            effect="The adverse event and its attributions are removed from every list; their last values, who "
+            "withdrew them, when and why stay in the audit trail.",
+        )
+        registry.register_withdrawal(
+            LabResult,
+            withdraw=services.lab_result_withdraw,
+            can_withdraw=services.lab_result_withdraw_refusal,
+            back_url=lambda lab: reverse("adverse_events:patient-labs", args=[lab.patient_id]),
+        )
+        registry.register_withdrawal(
+            ClinicalObservation,
+            withdraw=services.clinical_observation_withdraw,
+            can_withdraw=services.clinical_observation_withdraw_refusal,
+            back_url=lambda obs: reverse("adverse_events:patient-observations", args=[obs.patient_id]),
+        )
+
         from .templatetags.adverse_events_ui import patient_adverse_events_panel
 
         registry.register_patient_panel(

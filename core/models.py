@@ -49,6 +49,7 @@ class Signature(AuditedModel):
         permissions = [
             ("sign_records", "Can sign records electronically"),
             ("view_audit_trail", "Can see the audit trail of records"),
+            ("withdraw_records", "Can withdraw records entered in error"),
         ]
         indexes = [models.Index(fields=["content_type", "object_id"], name="trial_signa_content_ee4830_idx")]
         constraints = [

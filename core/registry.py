@@ -114,3 +114,47 @@ def register_home_panel(name: str, *, template: str, context, order: int):
 
 def home_panels() -> list[Panel]:
     return panels(HOME_PAGE)
+
+
+# --- Withdrawal of records entered in error -----------------------------------------------------------
+# Each app registers, in AppConfig.ready, the record types a user may withdraw when they were entered in error:
+# the app's ``<thing>_withdraw`` service and the check saying why one record cannot be withdrawn. The generic
+# page (``core:withdraw``) and API action look the record type up here; ``core.withdrawal`` holds the rest.
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    label: str  # "app_label.modelname"
+    model: type
+    withdraw: Callable  # (*, actor, record, reason) -> None: the app's service (site, rule, audited write)
+    can_withdraw: Callable  # (record) -> str | None: why this record cannot be withdrawn; None when it can
+    back_url: Callable  # (record) -> the page to return to once it is withdrawn (read before the withdrawal)
+    permission: str
+    effect: str  # what withdrawing does, shown on the confirmation page
+
+
+_withdrawals: dict[str, Withdrawal] = {}
+
+WITHDRAWN_EFFECT = (
+    "The record is removed from every list; its last values, who withdrew it, when and why stay in its audit trail."
+)
+
+
+def register_withdrawal(model, *, withdraw, can_withdraw, back_url, permission=None, effect=WITHDRAWN_EFFECT):
+    """Let users holding ``permission`` (by default ``core.withdraw_records``) withdraw records of ``model``."""
+    from .withdrawal import WITHDRAW_PERMISSION
+
+    label = model._meta.label_lower
+    _withdrawals[label] = Withdrawal(
+        label, model, withdraw, can_withdraw, back_url, permission or WITHDRAW_PERMISSION, effect
+    )
+
+
+def withdrawal_for(label_or_instance) -> Withdrawal | None:
+    """The withdrawal registered for a record type (a label or a record), None when it cannot be withdrawn."""
+    label = label_or_instance if isinstance(label_or_instance, str) else label_or_instance._meta.label_lower
+    return _withdrawals.get(label.lower())
+
+
+def withdrawals() -> list[Withdrawal]:
+    return sorted(_withdrawals.values(), key=lambda w: w.label)

@@ -18,6 +18,7 @@ from core.api.fields import DECIMAL_INPUT, AwareDateTimeField, ChoiceField, Hist
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions, RoleModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
+from core.api.withdraw import WithdrawActionMixin
 from core.services import NOT_ALLOWED_TO_SIGN
 from patients.api.fields import SitePatientField
 from patients.selectors import patient_get
@@ -282,6 +283,7 @@ class AdministrationPagination(DefaultCursorPagination):
 
 
 class CourseViewSet(
+    WithdrawActionMixin,
     SelectorViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -347,7 +349,7 @@ class CourseViewSet(
 
 
 class AdministrationViewSet(
-    SelectorViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    WithdrawActionMixin, SelectorViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Planned doses of the caller's sites, in planned order, with what was given. Another site's answers 404.
 

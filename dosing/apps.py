@@ -16,6 +16,27 @@ class DosingConfig(AppConfig):
         registry.register(PlannedAdministration, administration_get)
         registry.register(DoseOverride, override_get)
 
+        from django.urls import reverse
+
+        from . import services
+
+        registry.register_withdrawal(
+            Course,
+            withdraw=services.course_withdraw,
+            can_withdraw=services.course_withdraw_refusal,
+            back_url=lambda course: reverse("dosing:patient-courses", args=[course.patient_id]),
+            effect="The course and its planned doses are removed; their last values, who withdrew them, when and "
+            "why stay in the audit trail.",
+        )
+        registry.register_withdrawal(
+            PlannedAdministration,
+            withdraw=services.administration_withdraw,
+            can_withdraw=services.administration_withdraw_refusal,
+            back_url=lambda administration: reverse("dosing:course-detail", args=[administration.course_id]),
+            effect="A planned dose goes back to planned (what was recorded, who recorded it and why stay in its audit "
+            "trail); an unplanned dose is removed.",
+        )
+
         from .templatetags.dosing_ui import patient_courses_panel
 
         registry.register_patient_panel(

@@ -505,3 +505,115 @@ def dose_override_authorise(
     )
     signature_sign(record=override, actor=actor, password=password, meaning=SignatureMeaning.OVERRIDE, comment=reason)
     return override
+
+
+# --- Withdrawal of records entered in error -----------------------------------------------------------------
+# Registered in DosingConfig.ready; core.withdrawal checks the permission, the reason and the rule.
+
+COURSE_HAS_RECORDED_DOSES = (
+    "A course with doses recorded (given, held or omitted) cannot be withdrawn; withdraw those doses first."
+)
+COURSE_NOT_LAST = "Only the patient's last course can be withdrawn; withdraw course {number} first."
+COURSE_HAS_OVERRIDES = "A dose of this course has a signed override; a course with overrides cannot be withdrawn."
+DOSE_NOT_RECORDED = "This dose is still planned: it is part of the course plan, not an entry that can be withdrawn."
+DOSE_REDUCED_COURSE = (
+    "This dose carries a reduction for the rest of the course; correct it with a reason for change instead."
+)
+DOSE_WITHDRAWN = "Withdrawn (entered in error), back to planned: {reason}"
+
+
+def course_withdraw_refusal(course: Course) -> str | None:
+    """Why this course cannot be withdrawn (None when it can): it must be the patient's last, with no dose recorded
+    and nothing else (marrow evaluations, adverse events) referring to it; its planned doses go with it.
+    Every condition is read whatever the answer (a fixed number of queries, as the course page shows the link)."""
+    from django.db.models import Exists, OuterRef
+
+    from core.withdrawal import referring_records
+
+    state = (
+        Course.objects.filter(pk=course.pk)
+        .annotate(
+            later=Exists(
+                Course.objects.filter(patient_id=OuterRef("patient_id"), course_number__gt=OuterRef("course_number"))
+            ),
+            recorded=Exists(
+                PlannedAdministration.objects.filter(course_id=OuterRef("pk")).exclude(
+                    status=AdministrationStatus.PENDING
+                )
+            ),
+            overridden=Exists(DoseOverride.objects.filter(administration__course_id=OuterRef("pk"))),
+        )
+        .values("later", "recorded", "overridden")
+        .get()
+    )
+    referred = referring_records(course, ignore={PlannedAdministration})
+    if state["later"]:
+        last = course.patient.courses.order_by("-course_number").values_list("course_number", flat=True).first()
+        return COURSE_NOT_LAST.format(number=last)
+    if state["recorded"]:
+        return COURSE_HAS_RECORDED_DOSES
+    if state["overridden"]:
+        return COURSE_HAS_OVERRIDES
+    return referred
+
+
+@transaction.atomic
+def course_withdraw(*, actor, record: Course, reason: str) -> None:
+    """Withdraw a course started in error, with its planned (not yet recorded) doses."""
+    from core.audit.writes import audited_delete
+    from core.withdrawal import check_withdrawal
+
+    check_patient_site(actor, record.patient)
+    course = Course.objects.select_for_update(of=("self",)).select_related("patient").get(pk=record.pk)
+    reason = check_withdrawal(actor=actor, reason=reason, refusal=course_withdraw_refusal(course))
+    for administration in course.administrations.all():
+        audited_delete(administration, actor=actor, reason=reason)
+    audited_delete(course, actor=actor, reason=reason)
+
+
+def administration_withdraw_refusal(administration: PlannedAdministration) -> str | None:
+    """Why this dose record cannot be withdrawn (None when it can): a dose still planned is part of the plan, and a
+    dose whose recording reduced the rest of the course is corrected, not withdrawn."""
+    from core.withdrawal import referring_records
+
+    if administration.status == AdministrationStatus.PENDING:
+        return DOSE_NOT_RECORDED
+    if administration.unplanned:
+        return referring_records(administration)
+    reduced_the_rest = (
+        administration.reduction_percent is not None
+        and administration.dose_given is not None
+        and administration.planned_dose is not None
+        and administration.dose_given < administration.planned_dose
+    )
+    return DOSE_REDUCED_COURSE if reduced_the_rest else None
+
+
+@transaction.atomic
+def administration_withdraw(*, actor, record: PlannedAdministration, reason: str) -> None:
+    """Withdraw a dose recorded in error. A planned dose goes back to planned (what was recorded, who and why stay
+    in its audit trail), so the course plan keeps it; an unplanned dose, which the plan never held, is removed."""
+    from core.audit.writes import audited_delete
+    from core.withdrawal import check_withdrawal
+
+    administration = (
+        PlannedAdministration.objects.select_for_update(of=("self",))
+        .select_related("course__patient")
+        .get(pk=record.pk)
+    )
+    check_patient_site(actor, administration.course.patient)
+    reason = check_withdrawal(actor=actor, reason=reason, refusal=administration_withdraw_refusal(administration))
+    if administration.unplanned:
+        audited_delete(administration, actor=actor, reason=reason)
+        return
+    audited_update(
+        administration,
+        actor=actor,
+        reason=DOSE_WITHDRAWN.format(reason=reason),
+        status=AdministrationStatus.PENDING,
+        given_at=None,
+        dose_given=None,
+        route_given="",
+        deviation_reason="",
+        recorded_by=None,
+    )

@@ -37,6 +37,26 @@ class PatientsConfig(AppConfig):
 
         registry.register_nav("Patients", "patients:list", "patients.view_patient", order=10)
 
+        from django.urls import reverse
+
+        from .services.outcomes import follow_up_withdraw, follow_up_withdraw_refusal
+        from .services.registration import patient_withdraw, patient_withdraw_refusal
+
+        registry.register_withdrawal(
+            Patient,
+            withdraw=patient_withdraw,
+            can_withdraw=patient_withdraw_refusal,
+            back_url=lambda patient: reverse("patients:list"),
+            effect="The screening record is removed from the patient list with its consents, eligibility "
+            "assessments and baseline; their last values, who withdrew them, when and why stay in the audit trail.",
+        )
+        registry.register_withdrawal(
+            FollowUp,
+            withdraw=follow_up_withdraw,
+            can_withdraw=follow_up_withdraw_refusal,
+            back_url=lambda follow_up: reverse("patients:detail", args=[follow_up.patient_id]),
+        )
+
         from .views.patient import home_enrolment_panel
 
         registry.register_home_panel(

@@ -19,6 +19,7 @@ from core.api.errors import refuse_input
 from core.api.fields import DECIMAL_INPUT, ChoiceField, HistoryUrlField, ReasonForChangeField, SiteScopedPrimaryKeyField
 from core.api.pagination import DefaultCursorPagination
 from core.api.viewsets import SelectorViewSetMixin
+from core.api.withdraw import WithdrawActionMixin
 from dosing.models import Course
 from patients.api.fields import SitePatientField
 from patients.models import Patient
@@ -279,6 +280,7 @@ class AssessmentPagination(DefaultCursorPagination):
 
 
 class MarrowAssessmentViewSet(
+    WithdrawActionMixin,
     SelectorViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -14,6 +14,19 @@ class ResponsesConfig(AppConfig):
 
         registry.register(MarrowAssessment, assessment_get)
 
+        from django.urls import reverse
+
+        from .services import assessment_withdraw, assessment_withdraw_refusal
+
+        registry.register_withdrawal(
+            MarrowAssessment,
+            withdraw=assessment_withdraw,
+            can_withdraw=assessment_withdraw_refusal,
+            back_url=lambda assessment: reverse("responses:patient-responses", args=[assessment.patient_id]),
+            effect="The evaluation (with its MRD and cytogenetics) is removed and the responses are derived again "
+            "without it; its last values, who withdrew it, when and why stay in the audit trail.",
+        )
+
         from .templatetags.responses_ui import patient_responses_panel
 
         registry.register_patient_panel(

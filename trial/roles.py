@@ -89,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + [
         "trial.view_phi",
         "core.view_audit_trail",
+        "core.withdraw_records",
     ]
     + ENTER_CLINICAL,
     Role.INVESTIGATOR: VIEW_PROTOCOL
@@ -97,10 +98,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "trial.view_phi",
         "core.view_audit_trail",
         "core.sign_records",
+        "core.withdraw_records",
     ]
     + ENTER_CLINICAL,
     Role.MONITOR: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_phi", "core.view_audit_trail"],
-    Role.DATA_MANAGER: VIEW_PROTOCOL + VIEW_CLINICAL + ["core.view_audit_trail"] + CORRECT_CLINICAL,
+    Role.DATA_MANAGER: VIEW_PROTOCOL
+    + VIEW_CLINICAL
+    + ["core.view_audit_trail", "core.withdraw_records"]
+    + CORRECT_CLINICAL,
     Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL,
     Role.ADMINISTRATOR: VIEW_PROTOCOL
     + [

@@ -26,6 +26,7 @@ from core.api.fields import (
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
+from core.api.withdraw import WithdrawActionMixin
 from dosing.models import Course
 from patients.api.fields import SitePatientField
 
@@ -277,6 +278,7 @@ def _renamed(exc: DjangoValidationError, names: dict) -> DjangoValidationError:
 
 
 class AdverseEventViewSet(
+    WithdrawActionMixin,
     SelectorViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

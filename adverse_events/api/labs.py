@@ -14,6 +14,7 @@ from core.api.fields import DECIMAL_INPUT, ChoiceField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
+from core.api.withdraw import WithdrawActionMixin
 from patients.api.fields import SitePatientField
 
 from .. import selectors, services
@@ -94,6 +95,7 @@ class LabResultPagination(DefaultCursorPagination):
 
 
 class LabResultViewSet(
+    WithdrawActionMixin,
     SelectorViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -13,6 +13,7 @@ from core.api.fields import DECIMAL_INPUT, HistoryUrlField
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
+from core.api.withdraw import WithdrawActionMixin
 from patients.api.fields import SitePatientField
 
 from .. import selectors, services
@@ -64,6 +65,7 @@ class ClinicalObservationPagination(DefaultCursorPagination):
 
 
 class ClinicalObservationViewSet(
+    WithdrawActionMixin,
     SelectorViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

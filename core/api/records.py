@@ -1,5 +1,6 @@
 """REST API of the framework: the audit trail and signatures of any registered record."""
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
@@ -9,6 +10,7 @@ from rest_framework.views import APIView
 from core import selectors
 from core.registry import get_record
 from core.services import AUDIT_TRAIL_PERMISSION, signature_sign
+from core.withdrawal import withdrawn_history
 
 from .payloads import validated
 from .serializers import HistoryEntrySerializer, SignatureSerializer, SignRequestSerializer
@@ -27,8 +29,12 @@ class RecordHistoryView(APIView):
     def get(self, request, label, pk):
         if not request.user.has_perm(AUDIT_TRAIL_PERMISSION):
             self.permission_denied(request, message="Your role does not include the audit trail.")
-        record = get_record(request.user, label, pk)
-        entries = selectors.history_for(request.user, record)
+        try:
+            record = get_record(request.user, label, pk)
+        except Http404:
+            _title, entries = withdrawn_history(request.user, label, pk)  # a withdrawn record: its trail stays
+        else:
+            entries = selectors.history_for(request.user, record)
         return Response(HistoryEntrySerializer(entries, many=True).data)
 
 

@@ -102,8 +102,10 @@ def test_clinical_records_in_the_admin_are_read_only_and_of_the_users_sites(clie
 
     from trial.choices import Role
 
-    mine = patient_screen(actor=make_user(Role.RESEARCH_NURSE, site_a, username="nurse_mine"), site=site_a)
-    theirs = patient_screen(actor=nurse_b, site=site_b)
+    mine = patient_screen(
+        actor=make_user(Role.RESEARCH_NURSE, site_a, username="nurse_mine"), site=site_a, family_name="Doe"
+    )
+    theirs = patient_screen(actor=nurse_b, site=site_b, family_name="Doe")
     staff = make_user(Role.MONITOR, site_a, username="staff_monitor")
     staff.is_staff = True
     staff.save()

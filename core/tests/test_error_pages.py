@@ -19,7 +19,7 @@ def test_another_sites_patient_is_a_404_page_with_navigation_and_a_way_back(clie
 
 
 def test_a_page_the_role_may_not_open_is_a_403_page_in_the_layout(client, make_user, nurse_a, site_a):
-    patient = patient_screen(actor=nurse_a, site=site_a)
+    patient = patient_screen(actor=nurse_a, site=site_a, family_name="Doe")
     statistician = make_user(Role.STATISTICIAN, site_a)  # sees data, not the audit trail
     client.force_login(statistician)
     response = client.get(reverse("core:record-history", args=["patients.patient", patient.pk]))

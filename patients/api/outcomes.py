@@ -12,6 +12,7 @@ from rest_framework import mixins, serializers, status, viewsets
 
 from core.api.fields import ChoiceField, HistoryUrlField, MultipleChoiceField, ReasonForChangeField
 from core.api.viewsets import SelectorViewSetMixin
+from core.api.withdraw import WithdrawActionMixin
 
 from ..choices import (
     ConditioningAgent,
@@ -249,7 +250,7 @@ class OffStudyViewSet(_OutcomeViewSet):
 
 
 @extend_schema_view(create=extend_schema(request=FollowUpRecordSerializer, responses={201: FollowUpSerializer}))
-class FollowUpViewSet(_OutcomeViewSet):
+class FollowUpViewSet(WithdrawActionMixin, _OutcomeViewSet):
     """Follow-up contacts of the caller's sites (``?patient=<id>``). POST records a contact; the latest
     contact alive is the date a patient without an event is censored at."""
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from core.api.errors import refuse_input
 from core.api.fields import ChoiceField, HistoryUrlField, ReasonForChangeField
 from core.api.viewsets import SelectorViewSetMixin
+from core.api.withdraw import WithdrawActionMixin
 from core.services import NOT_ALLOWED_TO_SIGN
 from trial.models import ProtocolVersion, Site
 
@@ -144,6 +145,7 @@ class PatientFilter(filters.FilterSet):
 
 
 class PatientViewSet(
+    WithdrawActionMixin,
     PatientRegistrationActions,
     SelectorViewSetMixin,
     mixins.ListModelMixin,

@@ -34,6 +34,30 @@ def _next_subject_id(site: Site, *, skip: int = 0) -> str:
     return SUBJECT_ID_FORMAT.format(site_code=site.code, number=number + 1 + skip)
 
 
+# The least that identifies a screened person: the MRN, or the family name (see screening_identity_errors).
+SCREENING_IDENTITY_FIELDS = ("medical_record_number", "family_name")
+NO_IDENTITY = (
+    "Enter at least the MRN or the family name, so the screened person can be found in the hospital record; "
+    "nothing was saved."
+)
+MRN_OR_FAMILY_NAME = "Enter the MRN or the family name."
+
+
+def screening_identity_errors(*, medical_record_number: str = "", family_name: str = "") -> dict[str, str]:
+    """The errors of a screening that identifies nobody: one per identifying field and what at least is needed.
+
+    A screening record must be traceable to one person: the MRN (the hospital's own identifier of the patient) or,
+    before the MRN is known, the family name. The given name, date of birth and sex help tell people apart but do
+    not identify anyone on their own. Empty when the record identifies its person."""
+    if (medical_record_number or "").strip() or (family_name or "").strip():
+        return {}
+    return {
+        "medical_record_number": MRN_OR_FAMILY_NAME,
+        "family_name": MRN_OR_FAMILY_NAME,
+        "__all__": NO_IDENTITY,
+    }
+
+
 @transaction.atomic
 def patient_screen(
     *,
@@ -45,9 +69,14 @@ def patient_screen(
     medical_record_number: str = "",
     date_of_birth=None,
 ) -> Patient:
-    """Open a screening record for a person at one of the actor's sites; the subject ID is assigned here."""
+    """Open a screening record for a person at one of the actor's sites; the subject ID is assigned here.
+
+    Refused, with nothing written, when the person is not identified (see :func:`screening_identity_errors`)."""
+    errors = screening_identity_errors(medical_record_number=medical_record_number, family_name=family_name)
     if site.id not in actor.site_ids():
-        raise ValidationError({"site": SITE_NOT_YOURS})
+        errors["site"] = SITE_NOT_YOURS
+    if errors:
+        raise ValidationError(errors)
     for attempt in range(5):
         patient = Patient(
             site=site,

@@ -142,3 +142,45 @@ def patient_protocol_version_correct(
     )
     signature_sign(record=patient, actor=actor, password=password, meaning=SignatureMeaning.CORRECTION, comment=reason)
     return patient
+
+
+# --- Withdrawal of a screening record entered in error --------------------------------------------------------
+
+REGISTERED_NOT_WITHDRAWN = "A registered patient cannot be withdrawn — record off-study instead."
+
+
+def patient_withdraw_refusal(patient: Patient) -> str | None:
+    """Why this patient's record cannot be withdrawn (None when it can): only a patient never registered can, with
+    its consents, eligibility assessments and baseline; nothing else may refer to it."""
+    from core.withdrawal import referring_records
+
+    from ..models import Baseline, EligibilityAssessment
+
+    if patient.sequence_number is not None or patient.status not in (
+        PatientStatus.SCREENING,
+        PatientStatus.SCREEN_FAILED,
+    ):
+        return REGISTERED_NOT_WITHDRAWN
+    return referring_records(patient, ignore={Consent, EligibilityAssessment, Baseline})
+
+
+@transaction.atomic
+def patient_withdraw(*, actor, record: Patient, reason: str) -> None:
+    """Withdraw a screening record entered in error (a duplicate, the wrong person), with its consents, eligibility
+    assessments and baseline; all stay in the audit trail with the reason."""
+    from core.audit.writes import audited_delete
+    from core.withdrawal import check_withdrawal
+
+    from ..models import Baseline
+
+    check_patient_site(actor, record)
+    patient = Patient.objects.select_for_update().get(pk=record.pk)
+    reason = check_withdrawal(actor=actor, reason=reason, refusal=patient_withdraw_refusal(patient))
+    drafts = [
+        *patient.consents.all(),
+        *patient.eligibility_assessments.all(),
+        *Baseline.objects.filter(patient=patient),
+    ]
+    for draft in drafts:
+        audited_delete(draft, actor=actor, reason=reason)
+    audited_delete(patient, actor=actor, reason=reason)

@@ -29,12 +29,12 @@ API = "/api/v1/baselines/"
 
 @pytest.fixture
 def patient(nurse_a, site_a):
-    return patient_screen(actor=nurse_a, site=site_a, sex="female", date_of_birth=date(1996, 2, 29))
+    return patient_screen(actor=nurse_a, site=site_a, family_name="Doe", sex="female", date_of_birth=date(1996, 2, 29))
 
 
 @pytest.fixture
 def other_site_patient(nurse_b, site_b):
-    return patient_screen(actor=nurse_b, site=site_b)
+    return patient_screen(actor=nurse_b, site=site_b, family_name="Doe")
 
 
 def register(patient, actor, *, on, version_code="original", number=1):
@@ -360,7 +360,7 @@ def test_other_site_is_404_in_the_api(api_client, nurse_a, nurse_b, other_site_p
 def test_api_list_queries_do_not_grow_with_patients(api_client, nurse_a, site_a):
     def add_patients(n, registered_from):
         for i in range(n):
-            patient = patient_screen(actor=nurse_a, site=site_a, date_of_birth=date(1970, 1, 1))
+            patient = patient_screen(actor=nurse_a, site=site_a, family_name="Doe", date_of_birth=date(1970, 1, 1))
             if i % 2:
                 patient = register(patient, nurse_a, on=date(2016, 1, 1), number=registered_from + i)
             baseline_record(

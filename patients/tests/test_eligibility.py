@@ -58,7 +58,7 @@ BILIRUBIN_TOO_HIGH = "This value must be at most 50 mg/dL."  # the model's MaxVa
 
 @pytest.fixture
 def patient(nurse_a, site_a):
-    patient = patient_screen(actor=nurse_a, site=site_a)
+    patient = patient_screen(actor=nurse_a, site=site_a, family_name="Doe")
     consent_record(actor=nurse_a, patient=patient, consent_date=CONSENTED, form_version="v3.1")
     return patient
 
@@ -120,7 +120,7 @@ def test_criterion_at_its_boundary(nurse_a, patient, variable, value, code, stat
 
 
 def test_consent_missing_or_signed_after_the_assessment_is_missing(nurse_a, site_a):
-    patient = patient_screen(actor=nurse_a, site=site_a)
+    patient = patient_screen(actor=nurse_a, site=site_a, family_name="Doe")
     assert statuses(assess(nurse_a, patient))["informed-consent"] == MISSING
     consent_record(actor=nurse_a, patient=patient, consent_date=ASSESSED + timedelta(days=1), form_version="v3.1")
     assert statuses(assess(nurse_a, patient))["informed-consent"] == MISSING
@@ -400,7 +400,7 @@ def test_other_sites_assessment_is_404_in_the_ui(client, nurse_a, nurse_b, patie
 
 def test_assessment_of_another_patient_is_404_even_at_the_same_site(client, nurse_a, site_a, patient):
     assessment = assess(nurse_a, patient)
-    other = patient_screen(actor=nurse_a, site=site_a)
+    other = patient_screen(actor=nurse_a, site=site_a, family_name="Doe")
     client.force_login(nurse_a)
     assert client.get(reverse("patients:eligibility-detail", args=[other.pk, assessment.pk])).status_code == 404
 
@@ -509,7 +509,7 @@ def test_same_bad_input_same_message_in_form_and_api(client, api_client, nurse_a
 
 def test_api_list_queries_do_not_grow_with_assessments(api_client, nurse_a, investigator_a, site_a, password):
     def add_patient_with_assessments():
-        patient = patient_screen(actor=nurse_a, site=site_a)
+        patient = patient_screen(actor=nurse_a, site=site_a, family_name="Doe")
         consent_record(actor=nurse_a, patient=patient, consent_date=CONSENTED, form_version="v3.1")
         assess(nurse_a, patient)
         waived = not_met_assessment(nurse_a, patient)

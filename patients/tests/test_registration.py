@@ -64,7 +64,7 @@ def test_version_assignment_by_sequence_only_ignores_date():
 
 
 def screened(nurse, site, consent=date(2016, 12, 1), values=ELIGIBLE, assessed=date(2016, 12, 2)):
-    patient = patient_screen(actor=nurse, site=site)
+    patient = patient_screen(actor=nurse, site=site, family_name="Doe")
     if consent:
         consent_record(actor=nurse, patient=patient, consent_date=consent, form_version="v3.1")
     if values is not None:
@@ -210,7 +210,7 @@ def test_register_through_api_and_page(api_client, client, nurse_a, site_a):
 
 
 def test_consent_in_the_future_is_refused(api_client, nurse_a, site_a):
-    patient = patient_screen(actor=nurse_a, site=site_a)
+    patient = patient_screen(actor=nurse_a, site=site_a, family_name="Doe")
     api_client.force_authenticate(nurse_a)
     response = api_client.post(
         f"/api/v1/patients/{patient.pk}/consents/", {"consent_date": "2999-01-01", "form_version": "v1"}

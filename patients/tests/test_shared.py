@@ -42,8 +42,10 @@ def test_every_write_about_another_sites_patient_gives_the_same_message_on_patie
 
 
 def test_followed_patients_are_the_registered_and_those_off_study(nurse_a, site_a, make_patient):
-    screening = patient_screen(actor=nurse_a, site=site_a)
-    failed = patient_screen_fail(actor=nurse_a, patient=patient_screen(actor=nurse_a, site=site_a), reason="Ineligible")
+    screening = patient_screen(actor=nurse_a, site=site_a, family_name="Doe")
+    failed = patient_screen_fail(
+        actor=nurse_a, patient=patient_screen(actor=nurse_a, site=site_a, family_name="Doe"), reason="Ineligible"
+    )
     registered = make_patient()
     off_study = make_patient()
     off_study_record(actor=nurse_a, patient=off_study, off_study_date=date(2024, 3, 1), reason="toxicity")

@@ -302,7 +302,7 @@ def test_endpoints_list_queries_do_not_grow_with_patients(api_client, nurse_a, m
 def test_no_endpoints_before_registration(api_client, nurse_a, site_a):
     from patients.services import patient_screen
 
-    screening = patient_screen(actor=nurse_a, site=site_a)
+    screening = patient_screen(actor=nurse_a, site=site_a, family_name="Doe")
     api_client.force_authenticate(nurse_a)
     answered = api_client.get(f"/api/v1/patients/{screening.pk}/endpoints/")
     assert answered.status_code == 404

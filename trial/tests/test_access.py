@@ -100,7 +100,7 @@ def test_statistician_cannot_write(api_client, make_user, site_a, patient_a):
 
 def test_nurse_cannot_screen_at_a_site_she_does_not_belong_to(api_client, nurse_a, site_b):
     api_client.force_authenticate(nurse_a)
-    response = api_client.post("/api/v1/patients/", {"site": site_b.code}, format="json")
+    response = api_client.post("/api/v1/patients/", {"site": site_b.code, "family_name": "Doe"}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "site"
 
