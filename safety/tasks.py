@@ -68,9 +68,12 @@ def queue_for_record(instance):
     name="safety.tasks.evaluate_patient", acks_late=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True
 )
 def evaluate_patient(patient_id: int) -> dict:
-    """Re-evaluate one patient's safety rules (idempotent)."""
+    """Re-evaluate one patient's safety rules (idempotent). A patient withdrawn since (a screening record entered in
+    error) has nothing left to evaluate: nothing is done, and the task does not retry."""
     from .services import patient_evaluate
 
+    if not Patient.objects.filter(pk=patient_id).exists():
+        return {"withdrawn": 1}
     return patient_evaluate(patient_id=patient_id)
 
 

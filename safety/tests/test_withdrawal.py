@@ -207,6 +207,16 @@ def test_a_screening_record_goes_with_its_consent_and_eligibility_and_leaves_the
         assert (row.history_type, row.history_change_reason, row.history_user) == ("-", "Duplicate of SA-0001", nurse_a)
 
 
+def test_the_evaluation_queued_by_withdrawing_a_screening_record_finds_nothing_to_do(nurse_a, site_a):
+    from core.withdrawal import record_withdraw
+    from safety.tasks import evaluate_patient
+
+    patient = patient_screen(actor=nurse_a, site=site_a, family_name="Duplicate")
+    patient_id = patient.pk
+    record_withdraw(actor=nurse_a, record=patient, reason="Duplicate of SA-0001")
+    assert evaluate_patient.apply(args=[patient_id]).get() == {"withdrawn": 1}
+
+
 def test_a_registered_patient_cannot_be_withdrawn_page_and_api_say_why(client, api_client, nurse_a, patient):
     client.force_login(nurse_a)
     assert LINK_TEXT not in client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
