@@ -109,12 +109,23 @@ class LabGradingRule(AuditedModel):
 class LabResult(AuditedModel):
     """A laboratory value of a patient on a date, with the normal range it is graded against.
 
-    The CTCAE grade is derived from the shipped rules. A grade ≥ 3 proposes an adverse event for the
+    The nurse records a lab test (one per analyte: potassium); the CTCAE lab term (Hypokalemia or Hyperkalemia)
+    and the grade are derived from the shipped rules. A grade ≥ 3 proposes an adverse event for the
     nurse to confirm or dismiss; it never creates one by itself.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="lab_results")
-    lab_term = models.CharField(max_length=120, help_text="The graded lab test (a lab-grading term).")
+    lab_test = models.CharField(
+        "lab test",
+        max_length=40,
+        help_text="The lab test recorded (a code of data/lab_plausible_ranges.yaml, e.g. potassium).",
+    )
+    lab_term = models.CharField(
+        "CTCAE lab term",
+        max_length=120,
+        help_text="The CTCAE lab-grading term the value is graded as, derived from the value "
+        "(e.g. Hypokalemia or Hyperkalemia for potassium).",
+    )
     unit_system = models.CharField(max_length=20, choices=UnitSystem.choices, default=UnitSystem.SI)
     unit = models.CharField(max_length=20, blank=True)
     collected_on = models.DateField()
@@ -133,7 +144,14 @@ class LabResult(AuditedModel):
         ordering = ["patient", "-collected_on", "lab_term"]
 
     def __str__(self):
-        return f"{self.lab_term} {self.value} {self.unit} on {self.collected_on}"
+        return f"{self.lab_test_name} {self.value} {self.unit} on {self.collected_on}"
+
+    @property
+    def lab_test_name(self) -> str:
+        """The lab test as the nurse knows it (Potassium), from the lab-test data file."""
+        from .plausibility import lab_test_name
+
+        return lab_test_name(self.lab_test)
 
 
 class AdverseEvent(AuditedModel):
