@@ -2,19 +2,14 @@
 value is one a body can have: not negative, LLN ≤ ULN, in a unit offered for the test, inside its plausible range.
 
 The tests, the CTCAE lab-grading terms each is graded as and the plausible ranges are data
-(``data/lab_plausible_ranges.yaml``, with the basis of each range), read once per process.
+(``data/lab_plausible_ranges.yaml``, with the basis of each range), loaded by ``load_ctcae`` into audited rows
+(``LabAnalyte``, ``LabPlausibleRange``) and read from them.
 """
 
-import functools
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
-
-import yaml
 
 from core.formatting import plain_number
-
-RANGES_FILE = Path(__file__).parent / "data" / "lab_plausible_ranges.yaml"
 
 NEGATIVE = "{field}: {value} is negative; a lab value cannot be below 0."
 LLN_ABOVE_ULN = "LLN {lln} is above ULN {uln}; the lower normal limit must not exceed the upper."
@@ -60,27 +55,35 @@ class LabTestDefinition:
         return self.ranges.get(unit_system, {}).get(unit)
 
 
-@functools.cache
+_catalogue: dict[str, LabTestDefinition] = {}
+
+
 def lab_test_catalogue() -> dict[str, LabTestDefinition]:
-    """Lab test code → its definition, in the order of the data file."""
-    data = yaml.safe_load(RANGES_FILE.read_text(encoding="utf-8")) or {}
-    return {
-        code: LabTestDefinition(
-            code=code,
-            name=entry["name"],
-            lab_terms=tuple(entry["lab_terms"]),
-            ranges={
-                system: {str(unit): (Decimal(str(low)), Decimal(str(high))) for unit, (low, high) in units.items()}
-                for system, units in entry["ranges"].items()
-            },
-            basis=entry.get("basis", ""),
-            note=entry.get("note", ""),
-        )
-        for code, entry in data.items()
-    }
+    """Lab test code → its definition, in the order of the data file, as ``load_ctcae`` loaded it (the audited
+    ``LabAnalyte`` and ``LabPlausibleRange`` rows); read in two queries, then kept per process until reloaded."""
+    if not _catalogue:
+        from .models import LabAnalyte
+
+        for analyte in LabAnalyte.objects.prefetch_related("ranges").order_by("position", "code"):
+            ranges: dict[str, dict] = {}
+            for plausible in sorted(analyte.ranges.all(), key=lambda r: (r.unit_system, r.position)):
+                ranges.setdefault(plausible.unit_system, {})[plausible.unit] = (plausible.lowest, plausible.highest)
+            _catalogue[analyte.code] = LabTestDefinition(
+                code=analyte.code,
+                name=analyte.name,
+                lab_terms=tuple(analyte.lab_terms),
+                ranges=ranges,
+                basis=analyte.basis,
+                note=analyte.note,
+            )
+    return _catalogue
 
 
-@functools.cache
+def clear_lab_test_cache() -> None:
+    """Forget the lab tests read (``load_ctcae`` calls this when it changes them)."""
+    _catalogue.clear()
+
+
 def _by_lab_term() -> dict[str, LabTestDefinition]:
     return {term: test for test in lab_test_catalogue().values() for term in test.lab_terms}
 

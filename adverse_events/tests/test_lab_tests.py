@@ -37,7 +37,7 @@ def graded_units() -> dict[tuple[str, str], set[str]]:
     return units
 
 
-def test_every_graded_lab_term_has_a_lab_test_with_a_plausible_range_in_a_graded_unit():
+def test_every_graded_lab_term_has_a_lab_test_with_a_plausible_range_in_a_graded_unit(db):
     missing, ungraded_units = [], []
     for (lab_term, system), units in sorted(graded_units().items()):
         test = lab_test_of_term(lab_term)
@@ -54,14 +54,14 @@ def test_every_graded_lab_term_has_a_lab_test_with_a_plausible_range_in_a_graded
     assert not ungraded_units, ungraded_units
 
 
-def test_each_lab_test_names_real_lab_terms_and_says_the_basis_of_its_ranges():
+def test_each_lab_test_names_real_lab_terms_and_says_the_basis_of_its_ranges(db):
     graded_terms = {term for term, _system in graded_units()}
     for test in lab_test_catalogue().values():
         assert set(test.lab_terms) <= graded_terms, test.code
         assert test.basis in {"judgement", "definition"} and test.note, test.code
 
 
-def test_the_migration_maps_each_lab_term_to_the_lab_test_of_the_data_file():
+def test_the_migration_maps_each_lab_term_to_the_lab_test_of_the_data_file(db):
     from importlib import import_module
 
     migration = import_module("adverse_events.migrations.0004_lab_result_lab_test")
@@ -146,6 +146,49 @@ def test_a_unit_the_test_is_not_recorded_in_is_refused_naming_the_units(api_clie
     assert errors_of(refused) == {"unit": FURLONGS}
     unknown = api_client.post(LABS, {**payload, "lab_test": "unobtainium", "unit": ""}, format="json")
     assert set(errors_of(unknown)) == {"lab_test"}
+
+
+# --- The lab tests and ranges are loaded by load_ctcae, audited ---
+
+
+def test_a_graded_lab_term_without_a_plausible_range_is_refused_by_the_loader(tmp_path, django_user_model):
+    from adverse_events.dictionary import LAB_TESTS_FILE, CTCAEDataError, ctcae_load
+
+    copy = tmp_path / LAB_TESTS_FILE.name
+    text = LAB_TESTS_FILE.read_text(encoding="utf-8")
+    copy.write_text(
+        text.replace("    SI: {mmol/L: [0, 15]}\n    US_conventional: {mmol/L: [0, 15]}\n", "    SI: {}\n", 1)
+    )
+    actor = django_user_model.objects.create_user(username="dm", password="x" * 12)
+    with pytest.raises(CTCAEDataError) as exc:
+        ctcae_load(actor=actor, lab_tests_file=copy)
+    assert any(
+        "lab term 'Hyperkalemia' is graded in US_conventional units" in e and "has no plausible range" in e
+        for e in exc.value.errors
+    ), exc.value.errors
+
+
+def test_a_changed_range_is_loaded_with_an_audit_record_and_used_at_once(
+    tmp_path, django_user_model, api_client, nurse_a, treated
+):
+    from adverse_events.dictionary import LAB_TESTS_FILE, ctcae_load
+    from adverse_events.models import LabPlausibleRange
+
+    copy = tmp_path / LAB_TESTS_FILE.name
+    text = LAB_TESTS_FILE.read_text(encoding="utf-8")
+    copy.write_text(text.replace("    SI: {10^9/L: [0, 5000]}\n", "    SI: {10^9/L: [0, 4000]}\n", 1))
+    actor = django_user_model.objects.create_user(username="dm", password="x" * 12)
+    report = ctcae_load(actor=actor, lab_tests_file=copy)
+    assert report.counts["LabPlausibleRange"].updated == 1
+    changed = LabPlausibleRange.objects.get(analyte__code="platelets", unit_system="SI")
+    entry = changed.history.order_by("-history_date").first()
+    assert entry.history_user == actor and LAB_TESTS_FILE.name in entry.history_change_reason
+    api_client.force_authenticate(nurse_a)
+    payload = {"patient": treated.pk, "lab_test": "platelets", "collected_on": START.isoformat(), "value": "4500"}
+    refused = api_client.post(LABS, payload, format="json")
+    assert errors_of(refused)["value"] == (
+        "Platelet count: 4500 10^9/L is outside the plausible range 0–4000 10^9/L; check the unit."
+    )
 
 
 # --- The migration keeps the values recorded per direction ---
