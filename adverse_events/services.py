@@ -230,7 +230,7 @@ def lab_result_record(
     definition = lab_test_catalogue().get(lab_test) if lab_test else lab_test_of_term(lab_term)
     result = LabResult(
         patient=patient,
-        lab_test=definition.code if definition else lab_test,
+        lab_test=definition.code if definition else (lab_test or "?"),  # unknown: refused on its field below
         # Set again from the value by the grading below; an unknown test is refused on lab_test alone.
         lab_term=definition.lab_terms[0] if definition else (lab_term or "?"),
         unit_system=unit_system,
