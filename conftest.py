@@ -27,6 +27,18 @@ from trial.services import user_create
 PASSWORD = "correct-horse-battery-9"
 
 
+@pytest.fixture(autouse=True)
+def forget_cached_reference_data():
+    """Lab-grading rules and lab tests are kept per process once read; what a rolled-back test loaded (a changed
+    plausible range, say) must not outlive it."""
+    yield
+    from adverse_events.plausibility import clear_lab_test_cache
+    from adverse_events.selectors import clear_lab_rules_cache
+
+    clear_lab_rules_cache()
+    clear_lab_test_cache()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the protocol and the CTCAE dictionary once per test database (as production does after migrate)."""

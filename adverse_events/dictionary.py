@@ -38,13 +38,15 @@ from core.data_loading import (
 )
 
 from .derivations.grading import LabRuleError, LabRuleSpec
-from .dictionary_schema import MEDDRA_CODE, UNDEFINED_GRADE, LabRuleRow, NoteRow, TermRow, VersionFile
-from .models import OTHER_SPECIFY_SUFFIX, CTCAETerm, CTCAEVersion, LabGradingRule
+from .dictionary_schema import MEDDRA_CODE, UNDEFINED_GRADE, LabRuleRow, LabTestSchema, NoteRow, TermRow, VersionFile
+from .models import OTHER_SPECIFY_SUFFIX, CTCAETerm, CTCAEVersion, LabAnalyte, LabGradingRule, LabPlausibleRange
+from .plausibility import clear_lab_test_cache
 from .selectors import clear_lab_rules_cache
 
 DATA_ROOT = Path(__file__).resolve().parent / "data"
 DEFAULT_DIRECTORY = DATA_ROOT / "ctcae_v5.0"
 VERSION_FILE = "version.yaml"
+LAB_TESTS_FILE = DATA_ROOT / "lab_plausible_ranges.yaml"
 
 TERM_COLUMNS = ("meddra_code", "soc", "term", "grade_1", "grade_2", "grade_3", "grade_4", "grade_5", "definition")
 NOTE_COLUMNS = ("meddra_code", "soc", "term", "navigational_note")
@@ -83,6 +85,10 @@ GRADE_TEXT_NOT_EMPTY = "ctcae_grade_text must be empty for grade {grade}"
 LAST_RULE_NOT_OTHERWISE = "the last rule of {test} (rule_order {order}) must be 'otherwise', got {condition!r}"
 TEST_INCONSISTENT = "{field} differs between the rules of {test}: {values}"
 COUNT_MISMATCH = "version.yaml expects {expected} {what}, the files have {got}"
+LAB_TERM_NOT_GRADED = "lab term {term!r} has no lab-grading rules in {lab_file}"
+LAB_TERM_TWICE = "lab term {term!r} is already a term of lab test {other!r}"
+RANGE_NOT_INCREASING = "{system} {unit}: the lowest plausible value {low} must be below the highest {high}"
+LAB_TERM_WITHOUT_RANGE = "lab term {term!r} is graded in {system} units by {lab_file} but has no plausible range here"
 
 
 class CTCAEDataError(DataLoadError):
@@ -95,7 +101,7 @@ class CTCAEDataError(DataLoadError):
 # Report and data
 # --------------------------------------------------------------------------------------------
 
-LOADED_MODELS = (CTCAEVersion, CTCAETerm, LabGradingRule)
+LOADED_MODELS = (CTCAEVersion, CTCAETerm, LabGradingRule, LabAnalyte, LabPlausibleRange)
 
 
 @dataclass
@@ -125,10 +131,14 @@ class CTCAEData:
     lab_rules: list[dict] = field(default_factory=list)  # LabGradingRule values, ctcae_term as a MedDRA code
     term_lines: dict[str, int] = field(default_factory=dict)  # MedDRA code → line in the terms file
     rule_lines: dict[tuple, int] = field(default_factory=dict)  # rule key → line in the lab-grading file
+    lab_tests_file: DataFile | None = None
+    lab_tests: list[dict] = field(default_factory=list)  # LabAnalyte values, in file order
+    lab_ranges: list[dict] = field(default_factory=list)  # LabPlausibleRange values, analyte as its code
 
     @property
     def files(self) -> list[DataFile]:
-        return [f for f in (self.version_file, self.terms_file, self.notes_file, self.lab_file) if f]
+        files = (self.version_file, self.terms_file, self.notes_file, self.lab_file, self.lab_tests_file)
+        return [f for f in files if f]
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,13 +272,61 @@ def _read_lab_rules(data: CTCAEData, rows, errors: Errors):
     return len({rule["lab_term"] for rule in data.lab_rules})
 
 
+def _read_lab_tests(data: CTCAEData, path: Path, errors: Errors):
+    """The lab tests (one per analyte) and their plausible ranges; each lab term they name must be graded by the
+    version's rules, and each (lab term, unit system) the rules grade must have a range."""
+    raw, file = read_yaml(path, path.name, errors)
+    if file is None:
+        return
+    data.lab_tests_file = file
+    if not isinstance(raw, dict):
+        errors.add(file.name, "", "must be a mapping of lab test code to lab test")
+        return
+    graded = {(rule["lab_term"], rule["unit_system"]) for rule in data.lab_rules}
+    term_of: dict[str, str] = {}
+    for position, (code, entry) in enumerate(raw.items(), start=1):
+        where = f"lab test {code}"
+        values = validate(errors, file.name, where, LabTestSchema, {"code": code, **(entry or {})})
+        if values is None:
+            continue
+        for term in values["lab_terms"]:
+            if data.lab_file and not any(t == term for t, _system in graded):
+                errors.add(file.name, where, LAB_TERM_NOT_GRADED.format(term=term, lab_file=data.lab_file.name))
+            if term in term_of:
+                errors.add(file.name, where, LAB_TERM_TWICE.format(term=term, other=term_of[term]))
+            term_of.setdefault(term, code)
+        fields = ("code", "name", "basis", "note")
+        data.lab_tests.append({k: values[k] for k in fields} | {"lab_terms": values["lab_terms"], "position": position})
+        for system_choice, units in values["ranges"].items():
+            system = getattr(system_choice, "value", system_choice)
+            for order, (unit, (low, high)) in enumerate(units.items(), start=1):
+                if not low < high:
+                    message = RANGE_NOT_INCREASING.format(system=system, unit=unit or "(no unit)", low=low, high=high)
+                    errors.add(file.name, where, message)
+                data.lab_ranges.append(
+                    {
+                        "analyte": (code,),
+                        "unit_system": system,
+                        "unit": unit,
+                        "lowest": low,
+                        "highest": high,
+                        "position": order,
+                    }
+                )
+    ranged = {(term, r["unit_system"]) for t in data.lab_tests for term in t["lab_terms"] for r in data.lab_ranges
+              if r["analyte"] == (t["code"],)}  # fmt: skip
+    for term, system in sorted(graded - ranged):
+        errors.add(file.name, "", LAB_TERM_WITHOUT_RANGE.format(term=term, system=system, lab_file=data.lab_file.name))
+
+
 def _check_count(errors, name, expected: dict, key: str, what: str, got: int):
     if expected.get(key) is not None and expected[key] != got:
         errors.add(name, "expected", COUNT_MISMATCH.format(expected=expected[key], what=what, got=got))
 
 
-def ctcae_read(directory) -> CTCAEData:
-    """Read and validate a version's folder without touching the database.
+def ctcae_read(directory, lab_tests_file=LAB_TESTS_FILE) -> CTCAEData:
+    """Read and validate a version's folder (and the lab tests with their plausible ranges) without touching the
+    database.
 
     Raises :class:`CTCAEDataError` listing every problem found (file, line, row, what is wrong).
     """
@@ -306,6 +364,8 @@ def ctcae_read(directory) -> CTCAEData:
         lab_terms = _read_lab_rules(data, lab_rows, errors)
         _check_count(errors, name, expected, "lab_rules", "lab-grading rules", len(lab_rows))
         _check_count(errors, name, expected, "lab_terms", "lab terms with rules", lab_terms)
+    if lab_tests_file is not None:
+        _read_lab_tests(data, Path(lab_tests_file), errors)
     if errors:
         raise CTCAEDataError(errors.messages)
     return data
@@ -376,20 +436,49 @@ def _tables(data: CTCAEData) -> list[Table]:
             rules_source,
             bulk_create=True,
         ),
+    ] + _lab_test_tables(data)
+
+
+def _lab_test_tables(data: CTCAEData) -> list[Table]:
+    """The lab tests (by code) and their plausible ranges (by lab test, unit system and unit)."""
+    if data.lab_tests_file is None:
+        return []
+    source = Source("Lab tests and plausible ranges", (data.lab_tests_file,))
+    range_key = ("analyte", "unit_system", "unit")
+    return [
+        Table(
+            LabAnalyte,
+            ("code",),
+            data.lab_tests,
+            LabAnalyte.objects.order_by("code"),
+            lambda key, _values: f"lab test {key[0]}",
+            source,
+        ),
+        Table(
+            LabPlausibleRange,
+            range_key,
+            data.lab_ranges,
+            LabPlausibleRange.objects.order_by("analyte__code", "unit_system", "unit"),
+            lambda key, _values: f"plausible range of {key[0][0]} [{key[1]}{' ' + key[2] if key[2] else ''}]",
+            source,
+        ),
     ]
 
 
-def ctcae_load(*, actor, directory=DEFAULT_DIRECTORY) -> CTCAELoadReport:
-    """Validate a CTCAE version's data folder and bring the database in line with it.
+def ctcae_load(*, actor, directory=DEFAULT_DIRECTORY, lab_tests_file=LAB_TESTS_FILE) -> CTCAELoadReport:
+    """Validate a CTCAE version's data folder and the lab tests with their plausible ranges, and bring the
+    database in line with them.
 
     Raises :class:`CTCAEDataError` (nothing written) when a file is missing or invalid.
     """
-    data = ctcae_read(directory)
+    data = ctcae_read(directory, lab_tests_file)
     report = CTCAELoadReport.for_models(
         LOADED_MODELS, directory=str(directory), version_code=data.version["code"], files=data.files
     )
     load_tables(_tables(data), actor=actor, report=report, error=CTCAEDataError)
     if report.changed:
         clear_lab_rules_cache()
+        clear_lab_test_cache()
         transaction.on_commit(clear_lab_rules_cache)
+        transaction.on_commit(clear_lab_test_cache)
     return report

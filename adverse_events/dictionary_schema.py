@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import PlainValidator
+from pydantic import Field, PlainValidator
 
 from core.data_loading import (
     Date,
     Matching,
+    Number,
     NumberOrBlank,
     RequiredText,
     Schema,
@@ -131,3 +132,29 @@ class LabRuleRow(Schema):
     extra_condition: Text
     ctcae_grade_text: Text
     admiral_comment: Text
+
+
+# --------------------------------------------------------------------------------------------
+# lab_plausible_ranges.yaml: the lab tests a nurse records and their plausible ranges
+# --------------------------------------------------------------------------------------------
+
+PlausibleValue = Number(4)
+UnitText = Annotated[str, PlainValidator(lambda v: _unit(v))]
+
+
+def _unit(value):
+    if not isinstance(value, str) or len(value) > 20:
+        raise ValueError(f"must be a unit of at most 20 characters, got {value!r}")
+    return value.strip()
+
+
+class LabTestSchema(Schema):
+    """One lab test (an analyte): its name, the CTCAE lab terms it is graded as, and its plausible ranges by unit
+    system and unit ([lowest, highest])."""
+
+    code: Matching(r"[a-z0-9_]{1,40}", "a code of at most 40 lower-case letters, digits and '_'")
+    name: RequiredText
+    lab_terms: Annotated[list[RequiredText], Field(min_length=1)]
+    basis: Literal["judgement", "definition"]
+    note: RequiredText
+    ranges: dict[UnitSystem, dict[UnitText, tuple[PlausibleValue, PlausibleValue]]]

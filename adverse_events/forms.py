@@ -9,7 +9,6 @@ from core.forms import DateInput, DateTimeLocalInput, ReasonForChangeMixin
 
 from .choices import ActionTaken, AEOutcome, Attribution, SAECriterion, UnitSystem
 from .models import CTCAETerm
-from .plausibility import lab_test_names
 
 GRADES = [(g, f"Grade {g}") for g in range(1, 6)]
 TERM_REQUIRED = "Choose a CTCAE term: search by term, MedDRA code or system organ class."
@@ -149,21 +148,18 @@ class AELogFilterForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
 
 
-def _picker_label(name: str, units: list[str]) -> str:
-    return f"{name} ({' or '.join(units)})" if units else name
-
-
 class LabResultForm(forms.Form):
-    """A laboratory value with its normal range; the CTCAE grade is derived by the shipped rules on save."""
+    """A value of a lab test with its normal range; the CTCAE term and grade are derived by the shipped rules on
+    save (a low potassium is graded as Hypokalemia, a high one as Hyperkalemia)."""
 
-    lab_term = forms.ChoiceField(label="Lab test", choices=[])
+    lab_test = forms.ChoiceField(label="Lab test", choices=[])
     unit_system = forms.ChoiceField(choices=UnitSystem.choices, widget=forms.HiddenInput)
     collected_on = forms.DateField(widget=DateInput, label="Collected on")
     value = forms.DecimalField(max_digits=12, decimal_places=4)
     unit = forms.CharField(
         max_length=20,
         required=False,
-        help_text="Leave empty for the unit shown beside the test; tests graded against the ULN or LLN take any unit.",
+        help_text="Leave empty for the unit shown beside the test; where two are shown, type the one you used.",
     )
     lower_limit_normal = forms.DecimalField(
         label="LLN", max_digits=12, decimal_places=4, required=False, help_text="Lower limit of normal."
@@ -180,24 +176,9 @@ class LabResultForm(forms.Form):
     )
 
     def __init__(self, *args, tests, **kwargs):
-        """``tests`` are grading.lab_tests() of one unit system."""
+        """``tests`` are selectors.lab_test_options() of one unit system."""
         super().__init__(*args, **kwargs)
-        self.units = {}
-        for test in tests:
-            self.units.setdefault(test.lab_term, [])
-            if test.unit:
-                self.units[test.lab_term].append(test.unit)
-        names = lab_test_names()
-        self.fields["lab_term"].choices = [("", "Choose a lab test…")] + [
-            (term, _picker_label(names.get(term, term), units)) for term, units in self.units.items()
-        ]
-
-    def clean(self):
-        data = super().clean()
-        units = self.units.get(data.get("lab_term"), [])
-        if not data.get("unit") and len(units) == 1:
-            data["unit"] = units[0]
-        return data
+        self.fields["lab_test"].choices = [("", "Choose a lab test…")] + [(test.code, test.label) for test in tests]
 
 
 class LabDismissForm(forms.Form):

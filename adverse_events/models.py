@@ -106,15 +106,66 @@ class LabGradingRule(AuditedModel):
         return f"{self.lab_term} [{self.unit_system} {self.unit}] #{self.rule_order}: {self.condition}"
 
 
+class LabAnalyte(AuditedModel):
+    """A lab test a nurse records (one per analyte: potassium), the CTCAE lab-grading terms its values are graded
+    as (Hypokalemia, Hyperkalemia) and the basis of its plausible ranges; loaded by ``load_ctcae`` from
+    ``data/lab_plausible_ranges.yaml``."""
+
+    code = models.CharField(max_length=40, unique=True, help_text="Stored on each lab value, e.g. potassium.")
+    name = models.CharField(max_length=100, help_text="The lab test as a nurse knows it, e.g. Potassium.")
+    lab_terms = models.JSONField(help_text="The CTCAE lab-grading terms of the analyte, one per direction graded.")
+    basis = models.CharField(max_length=20, help_text="What the plausible ranges rest on (judgement, definition).")
+    note = models.TextField(help_text="The extreme values the ranges were set beyond.")
+    position = models.PositiveSmallIntegerField(help_text="Order in the lab picker (the data file's order).")
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class LabPlausibleRange(AuditedModel):
+    """The lowest and highest plausible value of a lab test in a unit: outside it, a value is refused."""
+
+    analyte = models.ForeignKey(LabAnalyte, on_delete=models.CASCADE, related_name="ranges")
+    unit_system = models.CharField(max_length=20, choices=UnitSystem.choices)
+    unit = models.CharField(max_length=20, blank=True, help_text="Empty: the test has no unit (INR, pH).")
+    lowest = models.DecimalField(max_digits=14, decimal_places=4)
+    highest = models.DecimalField(max_digits=14, decimal_places=4)
+    position = models.PositiveSmallIntegerField(help_text="Order of the units (the first is the one shown).")
+
+    class Meta:
+        ordering = ["analyte", "unit_system", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["analyte", "unit_system", "unit"], name="lab_range_unique_per_unit"),
+            models.CheckConstraint(condition=Q(lowest__lt=models.F("highest")), name="lab_range_lowest_below_highest"),
+        ]
+
+    def __str__(self):
+        return f"{self.analyte}: {self.lowest}–{self.highest} {self.unit}".strip()
+
+
 class LabResult(AuditedModel):
     """A laboratory value of a patient on a date, with the normal range it is graded against.
 
-    The CTCAE grade is derived from the shipped rules. A grade ≥ 3 proposes an adverse event for the
+    The nurse records a lab test (one per analyte: potassium); the CTCAE lab term (Hypokalemia or Hyperkalemia)
+    and the grade are derived from the shipped rules. A grade ≥ 3 proposes an adverse event for the
     nurse to confirm or dismiss; it never creates one by itself.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="lab_results")
-    lab_term = models.CharField(max_length=120, help_text="The graded lab test (a lab-grading term).")
+    lab_test = models.CharField(
+        "lab test",
+        max_length=40,
+        help_text="The lab test recorded (a code of data/lab_plausible_ranges.yaml, e.g. potassium).",
+    )
+    lab_term = models.CharField(
+        "CTCAE lab term",
+        max_length=120,
+        help_text="The CTCAE lab-grading term the value is graded as, derived from the value "
+        "(e.g. Hypokalemia or Hyperkalemia for potassium).",
+    )
     unit_system = models.CharField(max_length=20, choices=UnitSystem.choices, default=UnitSystem.SI)
     unit = models.CharField(max_length=20, blank=True)
     collected_on = models.DateField()
@@ -133,7 +184,14 @@ class LabResult(AuditedModel):
         ordering = ["patient", "-collected_on", "lab_term"]
 
     def __str__(self):
-        return f"{self.lab_term} {self.value} {self.unit} on {self.collected_on}"
+        return f"{self.lab_test_name} {self.value} {self.unit} on {self.collected_on}"
+
+    @property
+    def lab_test_name(self) -> str:
+        """The lab test as the nurse knows it (Potassium), from the lab-test data file."""
+        from .plausibility import lab_test_name
+
+        return lab_test_name(self.lab_test)
 
 
 class AdverseEvent(AuditedModel):

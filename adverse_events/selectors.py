@@ -16,7 +16,7 @@ from dosing.models import PlannedAdministration
 from patients.models import Patient
 from trial.models import Drug, ProtocolParameter
 
-from .choices import RELATED_ATTRIBUTIONS, LabProposalStatus
+from .choices import RELATED_ATTRIBUTIONS, LabProposalStatus, UnitSystem
 from .derivations.grading import (
     UNIT_NOT_GRADED,
     UNKNOWN_LAB_TEST,
@@ -24,6 +24,7 @@ from .derivations.grading import (
     LabTest,
     LabValues,
     UnknownLabTest,
+    grade_by_direction,
     grade_lab,
 )
 from .derivations.windows import SAEClock, WindowVerdict, classify_window, sae_clock
@@ -354,6 +355,70 @@ def grade_result(lab_result_or_values, *, version=None) -> int | None:
         baseline = item.baseline_value
     rules = rules_for(lab_term, unit_system, unit, version=version)
     return grade_lab(rules, value=value, uln=uln, lln=lln, baseline=baseline)
+
+
+@dataclass(frozen=True)
+class LabTestOption:
+    """A lab test as the picker offers it in a unit system: Potassium (mmol/L), graded as Hypokalemia or
+    Hyperkalemia."""
+
+    code: str
+    name: str
+    unit_system: str
+    units: tuple[str, ...]
+    label: str
+    terms: tuple[LabTest, ...]  # the CTCAE lab terms it is graded as, low direction first
+
+
+def lab_test_options(unit_system: str | None = None, version=None) -> list[LabTestOption]:
+    """The lab tests of the data file whose CTCAE terms the rules of a version grade (default: the latest), per
+    unit system (or of one), in the order of the data file; one query."""
+    from .plausibility import lab_test_catalogue
+
+    graded = {}
+    for test in lab_tests(version):
+        graded.setdefault((test.lab_term, test.unit_system), test)
+    systems = [unit_system] if unit_system else [choice.value for choice in UnitSystem]
+    options = []
+    for system in systems:
+        for definition in lab_test_catalogue().values():
+            terms = [graded[(term, system)] for term in definition.lab_terms if (term, system) in graded]
+            if not terms or not definition.units(system):
+                continue
+            terms.sort(key=lambda test: test.direction != "L")
+            options.append(
+                LabTestOption(
+                    code=definition.code,
+                    name=definition.name,
+                    unit_system=system,
+                    units=tuple(definition.units(system)),
+                    label=definition.label(system),
+                    terms=tuple(terms),
+                )
+            )
+    return options
+
+
+def lab_term_directions(version=None) -> dict[str, str]:
+    """CTCAE lab term → the direction its rules grade (L: low values, H: high values), of a CTCAE version."""
+    return {test.lab_term: test.direction for test in lab_tests(version)}
+
+
+def grade_lab_test(
+    lab_test, *, unit_system: str, unit: str, value, uln=None, lln=None, baseline=None, version=None
+) -> tuple[str, int | None]:
+    """The CTCAE lab term and grade of a value of a lab test (a ``plausibility.LabTestDefinition``): the term
+    follows from the value when the analyte is graded in both directions (potassium: Hypokalemia or
+    Hyperkalemia). Raises :class:`UnknownLabTest` when no rules grade the test in this unit system and unit."""
+    rules_by_term = {term: rules_for(term, unit_system, unit, version=version) for term in lab_test.lab_terms}
+    return grade_by_direction(
+        rules_by_term,
+        directions=lab_term_directions(version),
+        value=value,
+        uln=uln,
+        lln=lln,
+        baseline=baseline,
+    )
 
 
 # --- By patient id, for work that runs without a user (rule evaluations, sweeps); pages use the scoped reads ---

@@ -199,23 +199,6 @@ def adverse_event_delete(*, actor, ae: AdverseEvent, reason: str):
     audited_delete(ae, actor=actor, reason=reason)
 
 
-LAB_UNIT_NOT_GRADED = "{test} is graded in {units}, not in {unit}."
-LAB_TEST_NOT_GRADED = "No CTCAE grading rules for {test} in {unit_system} units."
-
-
-def _ungraded_lab_errors(lab_term: str, unit_system: str, unit: str) -> dict:
-    """Why the shipped rules cannot grade this value, naming the lab test as the nurse picked it (Platelet count),
-    not by its CTCAE term: on the unit when the test is graded in other units, else on the test."""
-    from .plausibility import lab_test_names
-
-    test = lab_test_names().get(lab_term, lab_term)
-    rules = LabGradingRule.objects.filter(lab_term=lab_term, unit_system=unit_system)
-    units = sorted({u for u in rules.values_list("unit", flat=True) if u})
-    if rules.exists():
-        return {"unit": LAB_UNIT_NOT_GRADED.format(test=test, units=" or ".join(units), unit=unit or "no unit")}
-    return {"lab_term": LAB_TEST_NOT_GRADED.format(test=test, unit_system=unit_system)}
-
-
 PROPOSAL_GRADE = 3  # CTCAE grade from which a lab value proposes an AE (severe or worse)
 NOT_PROPOSED = "This lab value has no open AE proposal."
 DISMISS_REASON = "Say why this lab value is not an adverse event."
@@ -226,25 +209,30 @@ def lab_result_record(
     *,
     actor,
     patient: Patient,
-    lab_term: str,
     collected_on,
     value,
+    lab_test: str = "",
+    lab_term: str = "",
     unit_system: str = "SI",
     unit: str = "",
     lower_limit_normal=None,
     upper_limit_normal=None,
     baseline_value=None,
 ) -> LabResult:
-    """Record a lab value with its normal range; the CTCAE grade is derived by the shipped rules, and a
-    grade ≥ 3 proposes an adverse event for the nurse to confirm (it never creates one by itself)."""
+    """Record a value of a lab test (potassium) with its normal range; the CTCAE lab term (Hypokalemia or
+    Hyperkalemia) and grade are derived by the shipped rules, and a grade ≥ 3 proposes an adverse event for the
+    nurse to confirm (it never creates one by itself). ``lab_term`` (a CTCAE lab term) is read as its lab test."""
     from .derivations.grading import UnknownLabTest
-    from .plausibility import implausible_lab_errors
-    from .selectors import grade_result
+    from .plausibility import UNKNOWN_TEST, implausible_lab_errors, lab_test_catalogue, lab_test_of_term
+    from .selectors import grade_lab_test
 
     _check_patient(actor, patient)
+    definition = lab_test_catalogue().get(lab_test) if lab_test else lab_test_of_term(lab_term)
     result = LabResult(
         patient=patient,
-        lab_term=lab_term,
+        lab_test=definition.code if definition else (lab_test or "?"),  # unknown: refused on its field below
+        # Set again from the value by the grading below; an unknown test is refused on lab_test alone.
+        lab_term=definition.lab_terms[0] if definition else (lab_term or "?"),
         unit_system=unit_system,
         unit=unit,
         collected_on=collected_on,
@@ -257,21 +245,34 @@ def lab_result_record(
     errors = {}
     if collected_on and collected_on > timezone.localdate():
         errors["collected_on"] = IN_FUTURE
-    errors.update(
-        implausible_lab_errors(
-            lab_term=lab_term,
-            unit=unit,
-            value=value,
-            lower_limit_normal=lower_limit_normal,
-            upper_limit_normal=upper_limit_normal,
-            baseline_value=baseline_value,
+    if definition is None:
+        errors["lab_test" if lab_test or not lab_term else "lab_term"] = UNKNOWN_TEST
+    else:
+        errors.update(
+            implausible_lab_errors(
+                lab_test=definition,
+                unit_system=unit_system,
+                unit=unit,
+                value=value,
+                lower_limit_normal=lower_limit_normal,
+                upper_limit_normal=upper_limit_normal,
+                baseline_value=baseline_value,
+            )
         )
-    )
+        result.unit = definition.unit_for(unit_system, unit) or unit
     if not with_model_errors(result, errors):
         try:
-            result.grade = grade_result(result)
-        except UnknownLabTest:
-            errors.update(_ungraded_lab_errors(lab_term, unit_system, unit))
+            result.lab_term, result.grade = grade_lab_test(
+                definition,
+                unit_system=unit_system,
+                unit=result.unit,
+                value=value,
+                uln=upper_limit_normal,
+                lln=lower_limit_normal,
+                baseline=baseline_value,
+            )
+        except UnknownLabTest as exc:
+            errors["unit"] = str(exc)
     if errors:
         raise ValidationError(errors)
     if result.grade is not None and result.grade >= PROPOSAL_GRADE:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from core.comparators import compare
+from core.comparators import COMPARATORS, compare
 from core.formatting import plain_number
 
 from .choices import DoseLevel
@@ -39,6 +39,35 @@ def condition_met(comparator: str, threshold: Decimal, value) -> bool:
     if isinstance(value, bool):
         value = int(value)
     return compare(Decimal(str(value)), comparator, Decimal(threshold))
+
+
+def condition_text(field: str, comparator: str, threshold, variables: dict) -> str:
+    """A regimen condition in clinical words, e.g. "CD20 on blasts ≥ 20%", "Active CNS disease".
+
+    ``variables`` are the labels of the patient values (``protocol_loader.condition_variables``); a value with
+    no label (the loader refuses one) is shown by its name in words rather than as an identifier.
+    """
+    variable = variables.get(field) or {}
+    label = variable.get("label") or field.replace("_", " ").capitalize()
+    if variable.get("kind") == "yes_no":
+        when_yes = condition_met(comparator, threshold, 1)
+        when_no = condition_met(comparator, threshold, 0)
+        if when_yes and not when_no:
+            return label
+        if when_no and not when_yes:
+            return variable.get("no_label") or f"No {label[:1].lower()}{label[1:]}"
+    unit = variable.get("unit") or ""
+    number = plain_number(threshold)
+    value = f"{number}{unit}" if unit == "%" else f"{number} {unit}".strip()
+    symbol = COMPARATORS[comparator].symbol if comparator in COMPARATORS else comparator
+    return f"{label} {symbol} {value}"
+
+
+def item_condition_text(item: RegimenItem, variables: dict) -> str:
+    """The condition of a regimen item in clinical words ("" when it has none)."""
+    if not item.condition_field:
+        return ""
+    return condition_text(item.condition_field, item.condition_comparator, item.condition_threshold, variables)
 
 
 def _number(value, field: str, item: RegimenItem):

@@ -113,6 +113,16 @@ class TrialFile(Schema):
     drugs: Items  # DrugSchema
     amendments: Items = []  # AmendmentSchema
     versions: Items  # file names of the protocol versions, in this folder
+    condition_variables: dict[str, Any] = {}  # ConditionVariableSchema, by the name regimen conditions use
+
+
+class ConditionVariableSchema(Schema):
+    """A patient value regimen conditions refer to, as pages show it: "CD20 on blasts ≥ 20%"."""
+
+    label: RequiredText
+    unit: Text = ""
+    kind: Literal["number", "yes_no"] = "number"
+    no_label: Text = ""  # yes_no: the words when the value is no ("No active CNS disease")
 
 
 class TrialSchema(Schema):

@@ -23,6 +23,7 @@ nothing (not even history rows).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -69,6 +70,7 @@ CRITERION_NEEDS_VALUES = "comparator {comparator} needs allowed_values"
 CRITERION_TAKES_NO_VALUES = "comparator {comparator} takes no allowed_values"
 CRITERION_ONE_VALUE = "comparator == takes exactly one allowed value, got {count} (use 'in' for several)"
 UNKNOWN_VARIABLE = "unknown variable {name!r} (expected one of: {allowed})"
+UNLABELLED_CONDITION = "condition on {name!r}, which has no label in the condition_variables of trial.yaml"
 VARIABLE_NOT_NUMBER = "variable {name!r} is not a number, so it cannot be compared with {comparator}"
 VALUE_NOT_OF_VARIABLE = "{value!r} is not a value of {name!r} (expected one of: {allowed})"
 
@@ -216,6 +218,12 @@ def _read_trial(directory: Path, errors: Errors) -> TrialData | None:
             continue
         seen_codes.add(code)
         versions.append(version)
+    variables = _condition_variables(errors, name, top["condition_variables"])
+    for version in versions:
+        for row in version.regimen:
+            if row["condition_field"] and row["condition_field"] not in variables:
+                where = f"regimen item {row['course_type']}/{row['code']}"
+                errors.add(version.file.name, where, UNLABELLED_CONDITION.format(name=row["condition_field"]))
     base = [v.version["code"] for v in versions if v.version["assignment_rule"] == VersionAssignmentRule.BASE]
     if versions and len(base) != 1:
         codes = f" ({', '.join(base)})" if base else ""
@@ -223,6 +231,27 @@ def _read_trial(directory: Path, errors: Errors) -> TrialData | None:
     if trial is None:
         return None
     return TrialData(file, trial, drugs, amendments, versions)
+
+
+def _condition_variables(errors: Errors, file_name: str, entries: dict) -> dict[str, dict]:
+    variables = {}
+    for variable, entry in (entries or {}).items():
+        checked = validate(errors, file_name, f"condition variable {variable}", schema.ConditionVariableSchema, entry)
+        if checked is not None:
+            variables[variable] = checked
+    return variables
+
+
+@functools.cache
+def condition_variables(nct_id: str) -> dict[str, dict]:
+    """The patient values the regimen conditions of a trial refer to, as pages show them (name → label, unit,
+    kind, no_label), from the ``trial.yaml`` of its data folder (``PROTOCOL_DATA_DIR/<nct_id>``), read once per
+    process. ``load_protocol`` refuses a condition whose value has no label there."""
+    from django.conf import settings
+
+    errors = Errors()
+    top, _file = _read_file(Path(settings.PROTOCOL_DATA_DIR) / nct_id, TRIAL_FILE, schema.TrialFile, errors)
+    return _condition_variables(errors, TRIAL_FILE, top["condition_variables"]) if top else {}
 
 
 def _read_version(directory, filename, errors, drug_codes, drug_classes, amendment_codes) -> VersionData | None:

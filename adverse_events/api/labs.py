@@ -20,7 +20,6 @@ from patients.api.fields import SitePatientField
 from .. import selectors, services
 from ..choices import UnitSystem
 from ..models import CTCAETerm, LabResult
-from ..plausibility import lab_test_names
 from .events import AdverseEventSerializer, AEDetailsSerializer
 
 FROM_GRADING = "The term and grade of a proposed AE come from the lab value's grading."
@@ -37,11 +36,16 @@ class LabResultSerializer(serializers.ModelSerializer):
     site = serializers.CharField(source="patient.site.code", read_only=True)
     adverse_event = serializers.SerializerMethodField()
     recorded_by = serializers.CharField(source="recorded_by.signature_name", read_only=True)
+    lab_test_name = serializers.CharField(read_only=True, help_text="The lab test as the nurse knows it.")
+    lab_term = serializers.CharField(
+        read_only=True, help_text="The CTCAE lab term the value is graded as, derived from the value."
+    )
 
     class Meta:
         model = LabResult
         fields = [
-            "id", "url", "patient", "subject_id", "site", "lab_term", "unit_system", "unit", "collected_on",
+            "id", "url", "patient", "subject_id", "site", "lab_test", "lab_test_name", "lab_term", "unit_system",
+            "unit", "collected_on",
             "value", "lower_limit_normal", "upper_limit_normal", "baseline_value", "grade",
             "proposal_status", "proposal_note", "adverse_event", "recorded_by", "created_at", "updated_at",
         ]  # fmt: skip
@@ -54,9 +58,18 @@ class LabResultSerializer(serializers.ModelSerializer):
 
 class LabResultRecordSerializer(serializers.Serializer):
     patient = SitePatientField()
-    lab_term = serializers.CharField(help_text="A gradable lab test (see /api/v1/lab-tests/).")
+    lab_test = serializers.CharField(
+        required=False, help_text="The lab test's code, e.g. potassium (see /api/v1/lab-tests/)."
+    )
+    lab_term = serializers.CharField(
+        required=False,
+        help_text="Deprecated, instead of lab_test: a CTCAE lab term (Hypokalemia), read as its lab test (potassium); "
+        "the term recorded is derived from the value.",
+    )
     unit_system = ChoiceField(choices=UnitSystem.choices, required=False)
-    unit = serializers.CharField(required=False, allow_blank=True, help_text="E.g. umol/L, 10^9/L.")
+    unit = serializers.CharField(
+        required=False, allow_blank=True, help_text="One of the lab test's units; empty: its only unit."
+    )
     collected_on = serializers.DateField(help_text="Date the sample was taken (not in the future).")
     value = serializers.DecimalField(**DECIMAL_INPUT)
     lower_limit_normal = serializers.DecimalField(**DECIMAL_INPUT, required=False, allow_null=True)
@@ -151,31 +164,37 @@ class LabResultViewSet(
         return self.act(LabProposalDismissSerializer, services.lab_proposal_dismiss, lab_result=self.get_object())
 
 
-class LabTestSerializer(serializers.Serializer):
-    lab_term = serializers.CharField()
-    unit_system = ChoiceField(choices=UnitSystem.choices)
-    unit = serializers.CharField(help_text="Empty: any unit (the rules read only the normal range or baseline).")
+class LabTestTermSerializer(serializers.Serializer):
+    lab_term = serializers.CharField(help_text="The CTCAE lab-grading term, e.g. Hypokalemia.")
     direction = ChoiceField(
-        choices=[("H", "high"), ("L", "low")], help_text="H: high values are abnormal; L: low values."
+        choices=[("H", "high"), ("L", "low")], help_text="H: graded for high values; L: for low values."
     )
     ctcae_term = serializers.IntegerField(source="ctcae_term_id", help_text="The CTCAE term's id.")
     ctcae_term_name = serializers.CharField(source="ctcae_term")
     meddra_code = serializers.CharField()
-    label = serializers.CharField()
-    lab_name = serializers.SerializerMethodField(help_text="The lab test a nurse picks, with its unit.")
 
-    def get_lab_name(self, test) -> str:
-        name = lab_test_names().get(test.lab_term, test.lab_term)
-        return f"{name} ({test.unit})" if test.unit else name
+
+class LabTestSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="What to send as lab_test, e.g. potassium.")
+    name = serializers.CharField(help_text="The lab test as a nurse knows it, e.g. Potassium.")
+    unit_system = ChoiceField(choices=UnitSystem.choices)
+    units = serializers.ListField(
+        child=serializers.CharField(allow_blank=True), help_text="The units it is recorded in (empty: no unit)."
+    )
+    label = serializers.CharField(help_text="Name with unit, as the lab picker shows it: Potassium (mmol/L).")
+    terms = LabTestTermSerializer(
+        many=True, help_text="The CTCAE terms a value is graded as (one per direction); the value decides which."
+    )
 
 
 class LabTestListView(APIView):
-    """The lab tests the shipped CTCAE rules grade (latest CTCAE version), each with its unit system and unit
-    and the CTCAE term its abnormal values are graded as. Not paginated."""
+    """The lab tests a nurse records, one per analyte and unit system (Potassium (mmol/L), not one per
+    direction), each with its units and the CTCAE terms its values are graded as by the shipped rules (latest
+    CTCAE version). The term and grade of a value follow from the value. Not paginated."""
 
     def get_queryset(self):  # for the model permission: reading the CTCAE dictionary
         return CTCAETerm.objects.none()
 
     @extend_schema(responses=LabTestSerializer(many=True))
     def get(self, request):
-        return Response(LabTestSerializer(selectors.lab_tests(), many=True).data)
+        return Response(LabTestSerializer(selectors.lab_test_options(), many=True).data)

@@ -404,3 +404,36 @@ class LabValues:
     uln: object = None
     lln: object = None
     baseline: object = None
+
+
+def grade_by_direction(rules_by_term, *, directions, value, uln=None, lln=None, baseline=None):
+    """The CTCAE lab term and grade of a value of an analyte graded under one term per direction (potassium:
+    Hypokalemia for low values, Hyperkalemia for high ones): ``(lab_term, grade)``.
+
+    ``rules_by_term`` maps each term of the analyte to its rules; ``directions`` each term to ``L`` or ``H``.
+    The term whose rules give an abnormal grade (≥ 1) wins, the worse if both do. Otherwise the value's side of
+    the normal range says which term it is graded as (grade 0 within the range); when the range is incomplete,
+    so that a direction cannot be graded, the value is not gradable (grade None) under that direction's term.
+    """
+    terms = list(rules_by_term)
+    grades = {
+        term: grade_lab(rules, value=value, uln=uln, lln=lln, baseline=baseline)
+        for term, rules in rules_by_term.items()
+    }
+    if len(terms) == 1:
+        return terms[0], grades[terms[0]]
+    worst = max(terms, key=lambda term: grades[term] or 0)
+    if (grades[worst] or 0) > 0:
+        return worst, grades[worst]
+    number, lower, upper = to_decimal(value), to_decimal(lln, "LLN"), to_decimal(uln, "ULN")
+    low = next((t for t in terms if directions.get(t) == "L"), terms[0])
+    high = next((t for t in terms if directions.get(t) == "H"), terms[-1])
+    if number is not None and lower is not None and number < lower:
+        return low, grades[low]
+    if number is not None and upper is not None and number > upper:
+        return high, grades[high]
+    if lower is not None and upper is not None:
+        term = next((t for t in terms if grades[t] is not None), terms[0])
+        return term, grades[term]
+    term = next((t for t in terms if grades[t] is None), terms[0])
+    return term, grades[term]

@@ -12,7 +12,6 @@ from django.utils import timezone
 from adverse_events.api.events import DERIVED_NOT_TYPED, SAE_REPORT_BY_ACTION, TERM_REQUIRED, UNKNOWN_MEDDRA_CODE
 from adverse_events.api.labs import FROM_GRADING
 from adverse_events.models import AdverseEvent, CTCAETerm, LabResult
-from adverse_events.selectors import clear_lab_rules_cache
 from adverse_events.services import (
     DISMISS_REASON,
     GRADE_NOT_DEFINED,
@@ -34,12 +33,6 @@ START = date(2024, 1, 3)
 INO = "inotuzumab-ozogamicin"
 NAUSEA_CODE = "10028813"
 ATTRIBUTIONS = [{"drug": "vincristine", "attribution": "possible"}, {"drug": INO, "attribution": "unlikely"}]
-
-
-@pytest.fixture(autouse=True)
-def forget_cached_rules():
-    yield
-    clear_lab_rules_cache()  # rules read inside a rolled-back test must not outlive it
 
 
 @pytest.fixture
@@ -453,12 +446,29 @@ def test_lab_input_errors_name_the_field(api_client, nurse_a, treated):
     assert not LabResult.objects.filter(patient=treated).exists()
 
 
-def test_lab_tests_lists_the_gradable_tests(api_client, nurse_a):
+def test_lab_tests_lists_one_test_per_analyte_with_its_ctcae_terms(api_client, nurse_a):
     api_client.force_authenticate(nurse_a)
     tests = api_client.get("/api/v1/lab-tests/").json()
-    bilirubin = [t for t in tests if t["lab_term"] == "Blood bilirubin increased" and t["unit_system"] == "SI"]
-    assert bilirubin and bilirubin[0]["ctcae_term_name"] == "Blood bilirubin increased"
-    assert bilirubin[0]["ctcae_term"] == term("Blood bilirubin increased").pk and bilirubin[0]["direction"] == "H"
+    si = {t["code"]: t for t in tests if t["unit_system"] == "SI"}
+    assert [t["label"] for t in tests if t["unit_system"] == "SI" and t["name"] == "Potassium"] == [
+        "Potassium (mmol/L)"
+    ]
+    potassium = si["potassium"]
+    assert [(t["lab_term"], t["direction"]) for t in potassium["terms"]] == [
+        ("Hypokalemia", "L"),
+        ("Hyperkalemia", "H"),
+    ]
+    bilirubin = si["bilirubin"]["terms"]
+    assert bilirubin == [
+        {
+            "lab_term": "Blood bilirubin increased",
+            "direction": "H",
+            "ctcae_term": term("Blood bilirubin increased").pk,
+            "ctcae_term_name": "Blood bilirubin increased",
+            "meddra_code": term("Blood bilirubin increased").meddra_code,
+        }
+    ]
+    assert si["alt"]["units"] == ["U/L", "ukat/L"] and si["inr"]["units"] == [""] and si["inr"]["label"] == "INR"
 
 
 # --- Table 3 ---
@@ -538,6 +548,7 @@ def test_implausible_lab_values_are_refused_naming_field_unit_and_range(api_clie
 
 def test_lab_tests_are_offered_by_their_lab_name_with_unit(api_client, nurse_a):
     api_client.force_authenticate(nurse_a)
-    names = {(t["lab_term"], t["unit"]): t["lab_name"] for t in api_client.get("/api/v1/lab-tests/").json()}
-    assert names[("Platelet count decreased", "10^9/L")] == "Platelet count (10^9/L)"
-    assert names[("Hypokalemia", "MMOL/L")] == "Potassium, low (MMOL/L)"
+    labels = {(t["code"], t["unit_system"]): t["label"] for t in api_client.get("/api/v1/lab-tests/").json()}
+    assert labels[("platelets", "SI")] == "Platelet count (10^9/L)"
+    assert labels[("calcium", "US_conventional")] == "Calcium (total, corrected) (mg/dL)"
+    assert "Potassium, low" not in str(labels) and "Hypokalemia" not in labels.values()

@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from adverse_events.models import LabResult
-from adverse_events.services import LAB_UNIT_NOT_GRADED, lab_result_record
+from adverse_events.plausibility import UNIT_NOT_OFFERED
+from adverse_events.services import lab_result_record
 
 
 def test_a_lab_value_in_a_unit_the_rules_do_not_grade_names_the_test_and_its_units(nurse_a, make_patient):
@@ -23,6 +24,6 @@ def test_a_lab_value_in_a_unit_the_rules_do_not_grade_names_the_test_and_its_uni
             unit="furlongs",
         )
     [message] = refused.value.message_dict["unit"]
-    assert message == LAB_UNIT_NOT_GRADED.format(test="Haemoglobin", units="g/L", unit="furlongs")
+    assert message == UNIT_NOT_OFFERED.format(test="Haemoglobin", units="g/L", unit="furlongs")
     assert "Anemia" not in message and "g/L" in message
     assert not LabResult.objects.exists()

@@ -415,17 +415,19 @@ def test_nav_has_the_ae_log(client, nurse_a):
 def test_lab_value_shows_its_grade_and_a_grade_3_proposes_an_ae_not_created_until_confirmed(client, nurse_a, treated):
     client.force_login(nurse_a)
     form = client.get(reverse("adverse_events:lab-new", args=[treated.pk])).content.decode()
-    assert "Platelet count (10^9/L)" in form and "Haemoglobin (g/L)" in form and "Potassium, low (MMOL/L)" in form
+    assert "Platelet count (10^9/L)" in form and "Haemoglobin (g/L)" in form and "Potassium (mmol/L)" in form
     url = reverse("adverse_events:lab-new", args=[treated.pk])
     values = {
-        "lab_term": "Blood bilirubin increased", "unit_system": "SI", "collected_on": "2024-01-11",
+        "lab_test": "bilirubin", "unit_system": "SI", "collected_on": "2024-01-11",
         "value": "70", "unit": "umol/L", "upper_limit_normal": "20",
     }  # fmt: skip
     response = client.post(url, values, follow=True)
     result = LabResult.objects.get()
     assert (result.grade, result.proposal_status) == (3, "proposed")
     page = response.content.decode()
-    assert "Blood bilirubin increased 70 umol/L: CTCAE grade 3. An adverse event is proposed" in page
+    assert (
+        "Bilirubin (total) 70 umol/L: CTCAE grade 3 (Blood bilirubin increased). An adverse event is proposed" in page
+    )
     assert 'data-testid="lab-grade"><span class="badge grade-badge grade-3">Grade 3</span>' in page
     assert not AdverseEvent.objects.exists()
 
@@ -445,12 +447,12 @@ def test_lab_value_shows_its_grade_and_a_grade_3_proposes_an_ae_not_created_unti
 def test_mild_lab_value_proposes_nothing_and_a_unit_is_taken_from_the_test(client, nurse_a, treated):
     client.force_login(nurse_a)
     url = reverse("adverse_events:lab-new", args=[treated.pk])
-    values = {"lab_term": "Platelet count decreased", "unit_system": "SI", "collected_on": "2024-01-11",
+    values = {"lab_test": "platelets", "unit_system": "SI", "collected_on": "2024-01-11",
               "value": "80", "lower_limit_normal": "150"}  # fmt: skip
     page = client.post(url, values, follow=True).content.decode()
     result = LabResult.objects.get()
     assert (result.grade, result.proposal_status, result.unit) == (1, "", "10^9/L")
-    assert "Platelet count decreased 80 10^9/L: CTCAE grade 1." in page
+    assert "Platelet count 80 10^9/L: CTCAE grade 1 (Platelet count decreased)." in page
     assert 'data-testid="lab-proposals"' not in page
 
 
@@ -475,13 +477,13 @@ def test_implausible_lab_values_are_refused_in_the_form_with_the_api_message(cli
 
     client.force_login(nurse_a)
     url = reverse("adverse_events:lab-new", args=[treated.pk])
-    values = {"lab_term": "Platelet count decreased", "unit_system": "SI", "collected_on": "2024-01-11",
+    values = {"lab_test": "platelets", "unit_system": "SI", "collected_on": "2024-01-11",
               "value": "250000", "lower_limit_normal": "150", "upper_limit_normal": "100"}  # fmt: skip
     response = client.post(url, values)
     page = response.content.decode()
     assert response.status_code == 400  # the form is shown again with its errors
     assert PLATELETS_PER_UL in page and LLN_OVER_ULN in page
-    values = {"lab_term": "Neutrophil count decreased", "unit_system": "SI", "collected_on": "2024-01-11",
+    values = {"lab_test": "neutrophils", "unit_system": "SI", "collected_on": "2024-01-11",
               "value": "-1"}  # fmt: skip
     assert NEGATIVE_NEUTROPHILS in client.post(url, values).content.decode()
     assert not LabResult.objects.exists()

@@ -347,12 +347,12 @@ def table3(request):
 
 
 def _grade_message(result) -> str:
-    text = f"{result.lab_term} {plain_number(result.value)} {result.unit}".strip()
+    text = f"{result.lab_test_name} {plain_number(result.value)} {result.unit}".strip()
     if result.grade is None:
         return f"{text}: not gradable with the values given (the normal range or baseline is missing)."
     if result.grade == 0:
         return f"{text}: within CTCAE grade 0 (not an adverse event)."
-    message = f"{text}: CTCAE grade {result.grade}."
+    message = f"{text}: CTCAE grade {result.grade} ({result.lab_term})."
     if result.proposal_status == LabProposalStatus.PROPOSED:
         message += " An adverse event is proposed: confirm or dismiss it."
     return message
@@ -365,7 +365,7 @@ def lab_new(request, patient_pk):
     system = request.POST.get("unit_system") or request.GET.get("units") or UnitSystem.SI
     if system not in UnitSystem.values:
         system = UnitSystem.SI
-    tests = [t for t in lab_tests() if t.unit_system == system]
+    tests = selectors.lab_test_options(system)
     form = LabResultForm(
         request.POST or None, tests=tests, initial={"collected_on": timezone.localdate(), "unit_system": system}
     )
