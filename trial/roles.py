@@ -82,6 +82,7 @@ VIEW_PROTOCOL = [
     "trial.view_eligibilitycriterion",
     "trial.view_responserule",
 ]
+VIEW_REPORTS = ["reports.view_reports"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RESEARCH_NURSE: VIEW_PROTOCOL
@@ -98,10 +99,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core.view_audit_trail",
         "core.sign_records",
     ]
-    + ENTER_CLINICAL,
-    Role.MONITOR: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_phi", "core.view_audit_trail"],
-    Role.DATA_MANAGER: VIEW_PROTOCOL + VIEW_CLINICAL + ["core.view_audit_trail"] + CORRECT_CLINICAL,
-    Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL,
+    + ENTER_CLINICAL
+    + VIEW_REPORTS,
+    Role.MONITOR: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_phi", "core.view_audit_trail"] + VIEW_REPORTS,
+    Role.DATA_MANAGER: VIEW_PROTOCOL + VIEW_CLINICAL + ["core.view_audit_trail"] + CORRECT_CLINICAL + VIEW_REPORTS,
+    Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL + VIEW_REPORTS,
     Role.ADMINISTRATOR: VIEW_PROTOCOL
     + [
         "trial.view_user",

@@ -1,0 +1,87 @@
+"""Survival figures drawn on the server with matplotlib, as SVG or PNG bytes.
+
+Figures are built with matplotlib's object API (``Figure``, no ``pyplot``), so requests drawn at the same time in
+one process share no global figure state. The number-at-risk table under the plot is drawn from the same
+:class:`reports.statistics.AtRisk` rows the page shows beside the figure.
+"""
+
+from __future__ import annotations
+
+import io
+
+from matplotlib.figure import Figure
+
+from .selectors import SurvivalReport
+from .statistics import SurvivalCurve
+
+FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+COLOURS = ["#212529", "#0d6efd", "#d63384", "#198754", "#fd7e14"]
+BY_VERSION = "version"
+OVERALL = "all"
+
+
+def _step(ax, curve: SurvivalCurve, colour: str):
+    times = [p.time for p in curve.points]
+    ax.step(times, [p.survival for p in curve.points], where="post", color=colour, label=f"{curve.label} (n={curve.n})")
+    ax.fill_between(
+        times, [p.lower for p in curve.points], [p.upper for p in curve.points], step="post", color=colour, alpha=0.15
+    )
+    censored = [p for p in curve.points if p.censored]
+    ax.plot([p.time for p in censored], [p.survival for p in censored], "|", color=colour, markersize=8)
+
+
+def survival_figure(report: SurvivalReport, *, by: str = OVERALL) -> Figure:
+    """Kaplan–Meier curves with their 95% bands and censoring marks (|), the number at risk / censored / events
+    under the plot, and the cut-off and computation time in the footer."""
+    curves = report.by_version if by == BY_VERSION else [report.overall]
+    colours = COLOURS[1:] if by == BY_VERSION else COLOURS
+    rows = len(curves) * 3
+    figure = Figure(figsize=(8, 4.6 + 0.2 * rows), layout="constrained")
+    grid = figure.add_gridspec(2, 1, height_ratios=[4.6, 0.35 + 0.2 * rows])
+    ax = figure.add_subplot(grid[0])
+    for curve, colour in zip(curves, colours, strict=False):
+        if curve.points:
+            _step(ax, curve, colour)
+    ax.set_ylim(0, 1.02)
+    longest = max((p.time for c in curves for p in c.points), default=1.0)
+    ax.set_xlim(left=0, right=max(longest * 1.02, 1))
+    ax.set_xticks(report.at_risk_times or [0])
+    ax.set_xlabel("Months")
+    ax.set_ylabel(f"{report.endpoint.label} (probability)")
+    title = report.endpoint.label + (" by protocol version" if by == BY_VERSION else "")
+    if by == BY_VERSION and report.log_rank.p is not None:
+        title += f" — log-rank p = {report.log_rank.p:.3g}"
+    ax.set_title(title, fontsize=11)
+    if any(c.points for c in curves):
+        ax.legend(loc="lower left", fontsize=9, frameon=True)
+    ax.grid(alpha=0.3)
+
+    table = figure.add_subplot(grid[1], sharex=ax)
+    table.set_ylim(-0.5, rows - 0.5)
+    table.axis("off")
+    line = rows - 1
+    for curve, colour in zip(curves, colours, strict=False):
+        for name, attr in (("At risk", "at_risk"), ("Censored", "censored"), ("Events", "events")):
+            table.text(-0.01, line, f"{curve.label} · {name}", transform=table.get_yaxis_transform(), ha="right",
+                       va="center", fontsize=8, color=colour)  # fmt: skip
+            for count in curve.at_risk:
+                table.text(count.time, line, str(getattr(count, attr)), ha="center", va="center", fontsize=8)
+            line -= 1
+    cohort = report.cohort
+    cutoff = cohort.filters.cutoff.isoformat() if cohort.filters.cutoff else "none (all data recorded)"
+    figure.supxlabel(
+        f"Data cut-off: {cutoff} · computed {cohort.computed_at:%Y-%m-%d %H:%M} UTC", x=0.01, ha="left", fontsize=7,
+        color="#6c757d",
+    )  # fmt: skip
+    return figure
+
+
+def render(figure: Figure, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=110 if fmt == "png" else None, metadata=_metadata(fmt))
+    return buffer.getvalue()
+
+
+def _metadata(fmt: str) -> dict:
+    # No creation date in the file, so the same data draws the same bytes.
+    return {"Date": None} if fmt == "svg" else {}

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("table1/", views.table1, name="table1"),
+    path("table2/", views.table2, name="table2"),
+    path("survival/<str:endpoint>/", views.survival, name="survival"),
+    path("survival/<str:endpoint>/data.csv", views.survival_csv, name="survival-csv"),
+    path("survival/<str:endpoint>/<str:by>.<str:fmt>", views.survival_image, name="survival-image"),
+]
