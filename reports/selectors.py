@@ -17,6 +17,7 @@ from django.utils import timezone
 from patients.choices import FrontlineRegimen, KaryotypeGroup, SalvageStatus, Sex, TP53Status, YesNoUnknown
 from patients.selectors import patient_list
 from patients.selectors.baseline import BaselineSummary, ProtocolThresholds, baseline_summary
+from responses.choices import MRDResult
 from responses.derivations import EARLY_DEATH, NOT_EVALUABLE, Endpoints
 from responses.selectors import PatientOutcome, patient_endpoints_known_by
 from trial.choices import ResponseCategory
@@ -74,9 +75,7 @@ def cohort(user, filters: ReportFilters) -> Cohort:
     outcomes = patient_endpoints_known_by(patients, cutoff=filters.cutoff)
     versions = [v for v in trial_home(user)["versions"] if filters.protocol_version in (None, v)]
     groups = [Group(ALL, "All", outcomes, "All patients")] + [
-        Group(
-            v.code, v.name.split(" (")[0], [o for o in outcomes if o.patient.protocol_version_id == v.pk], v.name
-        )
+        Group(v.code, v.name.split(" (")[0], [o for o in outcomes if o.patient.protocol_version_id == v.pk], v.name)
         for v in versions
     ]
     return Cohort(filters, groups, timezone.now())
@@ -350,3 +349,69 @@ def survival(cohort: Cohort, endpoint: str) -> SurvivalReport:
     ]
     test = statistics.log_rank([(d, e) for _, d, e in by_group[1:]])
     return SurvivalReport(cohort, definition, curves[0], curves[1:], test, times)
+
+
+# --- Swimmer plot ----------------------------------------------------------------------------------------
+
+SWIMMER_SORTS = {
+    "version": "protocol version, then time on study",
+    "time": "time on study",
+}
+
+
+@dataclass(frozen=True)
+class SwimmerLane:
+    """One patient's course from the start of therapy, in months (``None``: did not happen by the cut-off)."""
+
+    subject_id: str
+    version: str  # the group label of the patient's protocol version
+    months: float  # to death or the last date known alive
+    response: float | None
+    mrd_negative: float | None
+    transplant: float | None
+    relapse: float | None
+    died: bool
+
+
+@dataclass(frozen=True)
+class Swimmer:
+    cohort: Cohort
+    lanes: list[SwimmerLane]
+    sort: str
+
+
+def swimmer(cohort: Cohort, *, sort: str = "version") -> Swimmer:
+    """One lane per treated patient: first response, first MRD-negative evaluation, allogeneic SCT, relapse, and
+    death or alive at the last contact; from the same endpoints and records as the other reports."""
+    labels = {g.code: g.label for g in cohort.versions}
+    lanes = []
+    for o in cohort.everyone.outcomes:
+        e = o.endpoints
+        if e.treatment_start is None or e.os_days is None:
+            continue
+
+        def months(day, start=e.treatment_start):
+            return None if day is None else (day - start).days / DAYS_PER_MONTH
+
+        mrd = next(
+            (h.evaluation.assessed_on for h in o.history if h.evaluation.mrd_flow == MRDResult.NOT_DETECTED), None
+        )
+        transplants = [t.transplant_date for t in o.patient.transplants.all()]
+        lanes.append(
+            SwimmerLane(
+                subject_id=o.patient.subject_id,
+                version=labels.get(o.patient.protocol_version.code, o.patient.protocol_version.code),
+                months=e.os_days / DAYS_PER_MONTH,
+                response=months(e.first_response_date),
+                mrd_negative=months(mrd) if e.responded else None,
+                transplant=months(min(transplants)) if transplants else None,
+                relapse=months(e.relapse_date),
+                died=e.os_event,
+            )
+        )
+    order = list(labels.values())
+    if sort == "time":
+        lanes.sort(key=lambda lane: -lane.months)
+    else:
+        lanes.sort(key=lambda lane: (order.index(lane.version) if lane.version in order else len(order), -lane.months))
+    return Swimmer(cohort, lanes, sort if sort in SWIMMER_SORTS else "version")

@@ -74,11 +74,16 @@ def survival(request, endpoint="os"):
     )
 
 
+def _filter_errors(form) -> HttpResponse:
+    """A 400 naming each filter that is wrong (an image or a CSV has no form to show the errors on)."""
+    message = "; ".join(f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items())
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
 def _survival_or_400(request, endpoint):
     form = filter_form(request.user, request.GET)
     if not form.is_valid():
-        message = "; ".join(f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items())
-        return None, HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return None, _filter_errors(form)
     return selectors.survival(selectors.cohort(request.user, form.filters()), _endpoint(endpoint)), None
 
 
@@ -116,4 +121,38 @@ def survival_csv(request, endpoint):
                 [curve.label, f"{p.time:.2f}", f"{p.survival:.4f}", f"{p.lower:.4f}", f"{p.upper:.4f}", p.at_risk,
                  p.events, p.censored, *stamp]
             )  # fmt: skip
+    return response
+
+
+def _swimmer_sort(request) -> str:
+    sort = request.GET.get("sort", "version")
+    return sort if sort in selectors.SWIMMER_SORTS else "version"
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def swimmer(request):
+    """One lane per patient: response, MRD negativity, SCT, relapse, death or alive at last contact."""
+    sort = _swimmer_sort(request)
+    return _page(
+        request,
+        "reports/swimmer.html",
+        lambda cohort: selectors.swimmer(cohort, sort=sort),
+        sort=sort,
+        sorts=selectors.SWIMMER_SORTS,
+    )
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def swimmer_image(request, fmt):
+    if fmt not in plots.FORMATS:
+        raise Http404("No such figure.")
+    form = filter_form(request.user, request.GET)
+    if not form.is_valid():
+        return _filter_errors(form)
+    report = selectors.swimmer(selectors.cohort(request.user, form.filters()), sort=_swimmer_sort(request))
+    response = HttpResponse(plots.render(plots.swimmer_figure(report), fmt), content_type=plots.FORMATS[fmt])
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="swimmer.{fmt}"'
     return response

@@ -146,3 +146,17 @@ def test_reports_need_the_reports_permission_and_show_in_the_navigation(client, 
     client.force_login(investigator_a)
     assert 'href="/reports/"' in client.get("/").content.decode()
     assert client.get("/reports/").status_code == 200
+
+
+def test_swimmer_plot_one_lane_per_treated_patient(client, investigator_a, small_cohort):
+    client.force_login(investigator_a)
+    response = client.get("/reports/swimmer/")
+    lanes = re.findall(r'<tr data-testid="swimmer-lane">(.*?)</tr>', response.content.decode(), re.S)
+    text = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", lane)).strip() for lane in lanes]
+    # Original first (A1 longest), then amended (A3 alive at 400 days, A4 early death); site B's patient not shown.
+    assert [t.split()[0] for t in text] == ["SA-T1", "SA-T2", "SA-T3", "SA-T4"]
+    assert text[0].endswith("9.9 died") and text[2].endswith("13.1 alive at last contact")
+    by_time = client.get("/reports/swimmer/?sort=time").content.decode()
+    assert re.findall(r'<th scope="row">(SA-T\d)</th>', by_time) == ["SA-T3", "SA-T1", "SA-T2", "SA-T4"]
+    svg = client.get("/reports/swimmer.svg?sort=time")
+    assert svg["Content-Type"] == "image/svg+xml" and b"SA-T3" in svg.content
