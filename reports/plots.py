@@ -124,7 +124,7 @@ def swimmer_figure(swimmer) -> Figure:
     handles += [ax.plot([], [], m, color=c, label=label)[0] for _, label, m, c in SWIMMER_MARKS]
     handles += [ax.plot([], [], "x", color="#dc3545", label="Death")[0]]
     handles += [ax.plot([], [], marker=r"$\rightarrow$", color="#212529", ls="", label="Alive at last contact")[0]]
-    ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=True)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     _stamp(figure, swimmer.cohort)
     return figure
