@@ -2,7 +2,7 @@
 sites, with the same filters as the pages (:class:`reports.filters.ReportFilterForm`: the same messages)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -138,7 +138,7 @@ class CurveSerializer(serializers.Serializer):
     at_risk = AtRiskSerializer(many=True)
     points = PointSerializer(many=True)
 
-    @extend_schema(responses=RateSerializer(many=True))
+    @extend_schema_field(RateSerializer(many=True))
     def get_rates(self, curve) -> list:
         return [
             {"months": months, "value": e.value, "ci_lower": e.lower, "ci_upper": e.upper}
