@@ -17,6 +17,7 @@ from patients.api.baseline import BaselineViewSet
 from patients.api.eligibility import EligibilityAssessmentViewSet
 from patients.api.outcomes import DeathViewSet, FollowUpViewSet, OffStudyViewSet, TransplantViewSet
 from patients.api.patient import PatientViewSet
+from reports.api import SurvivalView, Table1View, Table2View
 from responses.api import EndpointListView, MarrowAssessmentViewSet, PatientEndpointsView
 from safety.api import FlagViewSet, SafetyRuleListView
 from trial.api import ProtocolVersionViewSet, SiteViewSet
@@ -52,6 +53,9 @@ api_v1 = [
     path("lab-tests/", LabTestListView.as_view(), name="api-lab-tests"),
     path("table3/", Table3View.as_view(), name="api-table3"),
     path("safety-rules/", SafetyRuleListView.as_view(), name="api-safety-rules"),
+    path("reports/table1/", Table1View.as_view(), name="api-reports-table1"),
+    path("reports/table2/", Table2View.as_view(), name="api-reports-table2"),
+    path("reports/survival/<str:endpoint>/", SurvivalView.as_view(), name="api-reports-survival"),
     path("records/<str:label>/<int:pk>/history/", RecordHistoryView.as_view(), name="api-record-history"),
     path("records/<str:label>/<int:pk>/signatures/", RecordSignaturesView.as_view(), name="api-record-signatures"),
 ]
@@ -66,6 +70,7 @@ urlpatterns = [
     path("responses/", include("responses.urls")),
     path("adverse-events/", include("adverse_events.urls")),
     path("safety/", include("safety.urls")),
+    path("reports/", include("reports.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -402,3 +402,58 @@ def marrow_assessments_of(patient_id: int) -> list[MarrowAssessment]:
     """The patient's marrow assessments by date, whatever the site, for work that runs without a user (rule
     evaluations, sweeps); pages use :func:`assessments_for` (one query)."""
     return list(MarrowAssessment.objects.filter(patient_id=patient_id).order_by("assessed_on"))
+
+
+def patient_endpoints_known_by(queryset, *, cutoff: date | None) -> list[PatientOutcome]:
+    """:func:`patient_endpoints` as the data stood on a data cut-off date: the patients registered by ``cutoff``,
+    and of their records only the courses, evaluations, follow-up contacts, transplants and deaths dated on or
+    before it (what was known then). ``cutoff=None``: everything recorded. A fixed number of queries."""
+    from django.db.models import Q  # local: this function is appended to a module others edit
+
+    if cutoff is None:
+        return patient_endpoints(queryset)
+    readings = ProtocolReadings()
+    courses_by_cutoff = Q(courses__start_date__lte=cutoff)
+    patients = (
+        queryset.filter(protocol_version__isnull=False, registration_date__lte=cutoff)
+        .order_by("sequence_number")
+        .select_related("protocol_version", "death", "baseline", "site")
+        .prefetch_related(
+            Prefetch(
+                "marrow_assessments",
+                queryset=MarrowAssessment.objects.filter(assessed_on__lte=cutoff).order_by("assessed_on", "id"),
+            ),
+            Prefetch(
+                "follow_ups",
+                queryset=FollowUp.objects.filter(vital_status=VitalStatus.ALIVE, contact_date__lte=cutoff),
+            ),
+            Prefetch(
+                "transplants",
+                queryset=Transplant.objects.filter(status=TransplantStatus.DONE, transplant_date__lte=cutoff),
+            ),
+        )
+        .annotate(
+            treatment_start=Min("courses__start_date", filter=courses_by_cutoff),
+            last_course_start=Max("courses__start_date", filter=courses_by_cutoff),
+        )
+    )
+    result = []
+    for patient in patients:
+        history = history_of(patient, readings)
+        death = getattr(patient, "death", None)
+        death_date = death.death_date if death and death.death_date <= cutoff else None
+        result.append(
+            PatientOutcome(
+                patient,
+                history,
+                endpoints(
+                    treatment_start=patient.treatment_start,
+                    history=history,
+                    death_date=death_date,
+                    last_contact=_last_contact(patient),
+                    early_death_days=int(readings.parameter(patient.protocol_version_id, EARLY_DEATH_KEY)),
+                    abnormal_karyotype=_abnormal_karyotype(patient),
+                ),
+            )
+        )
+    return result

@@ -82,6 +82,7 @@ VIEW_PROTOCOL = [
     "trial.view_eligibilitycriterion",
     "trial.view_responserule",
 ]
+VIEW_REPORTS = ["reports.view_reports"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RESEARCH_NURSE: VIEW_PROTOCOL
@@ -100,13 +101,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core.sign_records",
         "core.withdraw_records",
     ]
-    + ENTER_CLINICAL,
-    Role.MONITOR: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_phi", "core.view_audit_trail"],
+    + ENTER_CLINICAL
+    + VIEW_REPORTS,
+    Role.MONITOR: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_phi", "core.view_audit_trail"] + VIEW_REPORTS,
     Role.DATA_MANAGER: VIEW_PROTOCOL
     + VIEW_CLINICAL
     + ["core.view_audit_trail", "core.withdraw_records"]
-    + CORRECT_CLINICAL,
-    Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL,
+    + CORRECT_CLINICAL
+    + VIEW_REPORTS,
+    Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL + VIEW_REPORTS,
     Role.ADMINISTRATOR: VIEW_PROTOCOL
     + [
         "trial.view_user",

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values that differ come from the environment."""
 
+import tempfile
 from pathlib import Path
 
 import environ
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "responses",
     "adverse_events",
     "safety",
+    "reports",
     "demo",  # last: the top tier (demo data, reference cohort); nothing imports it
 ]
 
@@ -224,6 +226,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=0),
     },
 }
+
+# --- Plots (reports): drawn on the server without a display; matplotlib caches its font list here ---
+MATPLOTLIB_BACKEND = "Agg"
+MATPLOTLIB_CONFIG_DIR = env("MPLCONFIGDIR", default=str(Path(tempfile.gettempdir()) / "trial-matplotlib"))
 
 # --- Protocol data ---
 PROTOCOL_DATA_DIR = BASE_DIR / "trial" / "protocol_data"

@@ -2,7 +2,7 @@
 
 ``figures`` holds the paper's counts, ``records`` the shape of one patient's plan, ``plan`` draws
 the plans from a seed (pure, no database), ``enter`` enters them through the services, and
-``survival`` is the Kaplan–Meier estimate of the command's printout.
+``survival`` summarises OS for the command's printout with the reports' Kaplan–Meier (lifelines).
 """
 
 from .figures import AMENDED, DATA_CUT_OFF, ORIGINAL, VERSIONS

@@ -4,8 +4,7 @@ At a dedicated site (REF) a dedicated research nurse enters every record through
 for a real patient (``demo.cohort.enter``), from a plan drawn from a seed (``demo.cohort.plan``). So
 the cohort is audited and its responses and endpoints are derived like real data; the table printed
 at the end is counted from ``responses.selectors.patient_endpoints``, not from the plan. Its median
-and 3-year OS lines come from the hand-written Kaplan–Meier in ``demo.cohort.survival`` (issue #12
-replaces it with lifelines).
+and 3-year OS lines come from the reports' Kaplan–Meier (lifelines, through ``demo.cohort.survival``).
 
 The cohort must be the trial's first registrations (its patients are #1–#110): the command refuses
 a database that already has registered patients elsewhere. Run twice, it only prints the summary.
@@ -19,7 +18,7 @@ from django.db import transaction
 
 from demo.cohort import SEED, VERSIONS, build_plan
 from demo.cohort.enter import PASSWORD, USERS, CohortError, cohort_users, patient_enter
-from demo.cohort.survival import DAYS_PER_MONTH, kaplan_meier, median_survival, survival_at
+from demo.cohort.survival import os_summary
 from patients.choices import DeathCause
 from patients.models import Patient
 from patients.selectors.registration import next_sequence_number
@@ -114,11 +113,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:{width}}" + "".join(cells))
         medians, three_years = [], []
         for group in groups.values():
-            steps = kaplan_meier(
+            median, three_year = os_summary(
                 (o.endpoints.os_days, o.endpoints.os_event) for o in group if o.endpoints.os_days is not None
             )
-            median = median_survival(steps)
-            medians.append(f"{'not reached' if median is None else f'{median / DAYS_PER_MONTH:.1f} mo':>16}")
-            three_years.append(f"{f'{survival_at(steps, 3 * 365) * 100:.0f}%':>16}")
+            medians.append(f"{'not reached' if median is None else f'{median:.1f} mo':>16}")
+            three_years.append(f"{'not estimable' if three_year is None else f'{three_year * 100:.0f}%':>16}")
         self.stdout.write(f"  {'median OS (K-M)':{width}}" + "".join(medians))
         self.stdout.write(f"  {'3-year OS (K-M)':{width}}" + "".join(three_years))

@@ -1,0 +1,186 @@
+"""REST API of the reports: the numbers of every table and survival estimate (not the pictures), over the caller's
+sites, with the same filters as the pages (:class:`reports.filters.ReportFilterForm`: the same messages)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import exceptions, serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import selectors
+from .filters import filter_form
+from .views import PERMISSION
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("site", OpenApiTypes.STR, description="Site code (one of your sites); default all of them."),
+    OpenApiParameter("protocol_version", OpenApiTypes.STR, description="Protocol version code."),
+    OpenApiParameter("registered_from", OpenApiTypes.DATE, description="Registered on or after this date."),
+    OpenApiParameter("registered_to", OpenApiTypes.DATE, description="Registered on or before this date."),
+    OpenApiParameter("cutoff", OpenApiTypes.DATE, description="Data cut-off: only what was known by this date counts."),
+]
+
+
+class CanViewReports(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.has_perm(PERMISSION))
+
+
+class ReportView(APIView):
+    permission_classes = [CanViewReports]
+
+    def cohort(self, request):
+        form = filter_form(request.user, request.query_params)
+        if not form.is_valid():
+            raise exceptions.ValidationError(form.errors)
+        return selectors.cohort(request.user, form.filters())
+
+
+# --- Serializers ---------------------------------------------------------------------------------------
+
+
+class ProportionSerializer(serializers.Serializer):
+    n = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="The denominator N.")
+    percent = serializers.FloatField(allow_null=True)
+    ci_lower = serializers.FloatField(source="lower", allow_null=True, help_text="Exact (Clopper–Pearson) 95% CI.")
+    ci_upper = serializers.FloatField(source="upper", allow_null=True)
+
+
+class TestSerializer(serializers.Serializer):
+    test = serializers.CharField()
+    p = serializers.FloatField(allow_null=True, help_text="Null when the test does not apply.")
+
+
+class GroupSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="'all' or a protocol version code.")
+    label = serializers.CharField()
+    n = serializers.IntegerField()
+
+
+class CohortSerializer(serializers.Serializer):
+    groups = GroupSerializer(many=True)
+    data_cutoff = serializers.DateField(source="filters.cutoff", allow_null=True)
+    computed_at = serializers.DateTimeField()
+
+
+class Table2RowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    denominator = serializers.CharField(help_text="Who the N counts.")
+    cells = ProportionSerializer(many=True, help_text="One per group, in the order of cohort.groups.")
+    comparison = TestSerializer(help_text="Between the protocol versions.")
+
+
+class Table2Serializer(serializers.Serializer):
+    cohort = CohortSerializer()
+    rows = Table2RowSerializer(many=True)
+
+
+class DistributionSerializer(serializers.Serializer):
+    known = serializers.IntegerField()
+    median = serializers.FloatField(allow_null=True)
+    minimum = serializers.FloatField(allow_null=True)
+    maximum = serializers.FloatField(allow_null=True)
+
+
+class Table1CellSerializer(serializers.Serializer):
+    count = ProportionSerializer(allow_null=True)
+    distribution = DistributionSerializer(allow_null=True)
+
+
+class Table1RowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    level = serializers.BooleanField(help_text="A level of the categorical variable in the row above.")
+    cells = Table1CellSerializer(many=True)
+    comparison = TestSerializer(allow_null=True)
+
+
+class Table1Serializer(serializers.Serializer):
+    cohort = CohortSerializer()
+    rows = Table1RowSerializer(many=True)
+
+
+class EstimateSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    ci_lower = serializers.FloatField(source="lower", allow_null=True)
+    ci_upper = serializers.FloatField(source="upper", allow_null=True)
+
+
+class RateSerializer(EstimateSerializer):
+    months = serializers.FloatField()
+
+
+class AtRiskSerializer(serializers.Serializer):
+    months = serializers.FloatField(source="time")
+    at_risk = serializers.IntegerField()
+    censored = serializers.IntegerField()
+    events = serializers.IntegerField()
+
+
+class PointSerializer(serializers.Serializer):
+    months = serializers.FloatField(source="time")
+    survival = serializers.FloatField()
+    ci_lower = serializers.FloatField(source="lower")
+    ci_upper = serializers.FloatField(source="upper")
+    at_risk = serializers.IntegerField()
+    events = serializers.IntegerField()
+    censored = serializers.IntegerField()
+
+
+class CurveSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    n = serializers.IntegerField()
+    events = serializers.IntegerField()
+    median_months = EstimateSerializer(source="median", help_text="Null value: not reached.")
+    rates = serializers.SerializerMethodField()
+    at_risk = AtRiskSerializer(many=True)
+    points = PointSerializer(many=True)
+
+    @extend_schema_field(RateSerializer(many=True))
+    def get_rates(self, curve) -> list:
+        return [
+            {"months": months, "value": e.value, "ci_lower": e.lower, "ci_upper": e.upper}
+            for months, e in curve.rates.items()
+        ]
+
+
+class SurvivalSerializer(serializers.Serializer):
+    cohort = CohortSerializer()
+    endpoint = serializers.CharField(source="endpoint.key")
+    definition = serializers.CharField(source="endpoint.definition")
+    overall = CurveSerializer()
+    by_version = CurveSerializer(many=True)
+    log_rank = TestSerializer()
+
+
+# --- Views ---------------------------------------------------------------------------------------------
+
+
+class Table2View(ReportView):
+    """The paper's Table 2 (best response): n/N with the exact 95% CI by all and by protocol version, and the
+    p-value of the versions' comparison."""
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=Table2Serializer)
+    def get(self, request):
+        return Response(Table2Serializer(selectors.table2(self.cohort(request))).data)
+
+
+class Table1View(ReportView):
+    """The paper's Table 1 (baseline characteristics) by all and by protocol version, with the comparison tests."""
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=Table1Serializer)
+    def get(self, request):
+        return Response(Table1Serializer(selectors.table1(self.cohort(request))).data)
+
+
+class SurvivalView(ReportView):
+    """Kaplan–Meier of overall (``os``) or relapse-free (``rfs``) survival, in months: overall and by protocol
+    version, median and 1-, 2-, 3-year rates with 95% CIs, numbers at risk, the curve's points, log-rank p."""
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=SurvivalSerializer)
+    def get(self, request, endpoint):
+        if endpoint not in selectors.ENDPOINTS:
+            raise exceptions.NotFound(f"No such endpoint; the endpoints are: {', '.join(selectors.ENDPOINTS)}.")
+        return Response(SurvivalSerializer(selectors.survival(self.cohort(request), endpoint)).data)

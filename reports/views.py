@@ -1,0 +1,158 @@
+"""Pages of the investigator dashboards: every page takes the same filters (:mod:`reports.filters`) and prints the
+data cut-off and the time of computation on every table and figure."""
+
+import csv
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from . import plots, selectors
+from .filters import filter_form
+
+PERMISSION = "reports.view_reports"
+CSV_COLUMNS = [
+    "curve", "time_months", "survival", "ci_lower_95", "ci_upper_95", "at_risk", "events", "censored",
+    "data_cutoff", "computed_at",
+]  # fmt: skip
+
+
+def _page(request, template, build, **context):
+    """Render ``template`` with the filter form and, when the filters are valid, what ``build(cohort)`` returns."""
+    form = filter_form(request.user, request.GET)
+    report = None
+    if form.is_valid():
+        filters = form.filters()
+        report = build(selectors.cohort(request.user, filters))
+        context["query"] = filters.query_string()
+    return render(request, template, {"form": form, "report": report, **context})
+
+
+def _endpoint(endpoint: str):
+    if endpoint not in selectors.ENDPOINTS:
+        raise Http404("No such endpoint.")
+    return endpoint
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def index(request):
+    """The dashboard: the patients in scope, response rate and median overall survival, with links to each table."""
+
+    def build(cohort):
+        return {
+            "table2": selectors.table2(cohort),
+            "os": selectors.survival(cohort, "os"),
+        }
+
+    return _page(request, "reports/index.html", build)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def table1(request):
+    return _page(request, "reports/table1.html", selectors.table1)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def table2(request):
+    return _page(request, "reports/table2.html", selectors.table2)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def survival(request, endpoint="os"):
+    endpoint = _endpoint(endpoint)
+    return _page(
+        request,
+        "reports/survival.html",
+        lambda cohort: selectors.survival(cohort, endpoint),
+        endpoint=endpoint,
+        endpoints=selectors.ENDPOINTS.values(),
+        rate_months=[12.0 * y for y in selectors.RATE_YEARS],
+    )
+
+
+def _filter_errors(form) -> HttpResponse:
+    """A 400 naming each filter that is wrong (an image or a CSV has no form to show the errors on)."""
+    message = "; ".join(f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items())
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+def _survival_or_400(request, endpoint):
+    form = filter_form(request.user, request.GET)
+    if not form.is_valid():
+        return None, _filter_errors(form)
+    return selectors.survival(selectors.cohort(request.user, form.filters()), _endpoint(endpoint)), None
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def survival_image(request, endpoint, by, fmt):
+    """The Kaplan–Meier figure as SVG or PNG (``by``: ``all`` or ``version``), same-origin for the strict CSP."""
+    if fmt not in plots.FORMATS or by not in (plots.OVERALL, plots.BY_VERSION):
+        raise Http404("No such figure.")
+    report, error = _survival_or_400(request, endpoint)
+    if error:
+        return error
+    response = HttpResponse(plots.render(plots.survival_figure(report, by=by), fmt), content_type=plots.FORMATS[fmt])
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="{endpoint}-{by}.{fmt}"'
+    return response
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def survival_csv(request, endpoint):
+    """The figure's data: every time of each curve's event table with the estimate, its 95% CI and the counts."""
+    report, error = _survival_or_400(request, endpoint)
+    if error:
+        return error
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{endpoint}-kaplan-meier.csv"'
+    cutoff = report.cohort.filters.cutoff
+    stamp = [cutoff.isoformat() if cutoff else "", report.cohort.computed_at.isoformat(timespec="seconds")]
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for curve in report.curves:
+        for p in curve.points:
+            writer.writerow(
+                [curve.label, f"{p.time:.2f}", f"{p.survival:.4f}", f"{p.lower:.4f}", f"{p.upper:.4f}", p.at_risk,
+                 p.events, p.censored, *stamp]
+            )  # fmt: skip
+    return response
+
+
+def _swimmer_sort(request) -> str:
+    sort = request.GET.get("sort", "version")
+    return sort if sort in selectors.SWIMMER_SORTS else "version"
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def swimmer(request):
+    """One lane per patient: response, MRD negativity, SCT, relapse, death or alive at last contact."""
+    sort = _swimmer_sort(request)
+    return _page(
+        request,
+        "reports/swimmer.html",
+        lambda cohort: selectors.swimmer(cohort, sort=sort),
+        sort=sort,
+        sorts=selectors.SWIMMER_SORTS,
+    )
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def swimmer_image(request, fmt):
+    if fmt not in plots.FORMATS:
+        raise Http404("No such figure.")
+    form = filter_form(request.user, request.GET)
+    if not form.is_valid():
+        return _filter_errors(form)
+    report = selectors.swimmer(selectors.cohort(request.user, form.filters()), sort=_swimmer_sort(request))
+    response = HttpResponse(plots.render(plots.swimmer_figure(report), fmt), content_type=plots.FORMATS[fmt])
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="swimmer.{fmt}"'
+    return response
