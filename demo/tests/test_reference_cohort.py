@@ -9,10 +9,15 @@ from django.core.management import CommandError, call_command
 from adverse_events.models import AdverseEvent
 from core.audit.integrity import audit_integrity_report
 from demo.cohort import DATA_CUT_OFF
+from dosing.choices import AdministrationStatus
+from dosing.models import PlannedAdministration
 from patients.models import Death, EligibilityAssessment, Patient
+from reports.tests.reference_cohort_checks import check_reports_against_reference_cohort
 from responses.models import MarrowAssessment
 from responses.selectors import patient_endpoints
-from trial.models import User
+from safety.models import Flag
+from trial.choices import Role
+from trial.models import Site, User
 
 ORIGINAL, AMENDED = "original", "amended-2017"
 # Table 2 (Kantarjian et al. 2023; PROTOCOL.md §6) and the headline figures, by protocol version.
@@ -35,7 +40,7 @@ def _negative(outcomes, attr):
     return sum(results), len(results)
 
 
-def test_reference_cohort_counted_from_derived_data_equals_table_2(db):
+def test_reference_cohort_counted_from_derived_data_equals_table_2(db, api_client, make_user):
     out = StringIO()
     call_command("reference_cohort", stdout=out)
     patients = Patient.objects.filter(site__code="REF")
@@ -97,6 +102,14 @@ def test_reference_cohort_counted_from_derived_data_equals_table_2(db):
     text = out.getvalue()
     assert "Counted from the derived data" in text
     assert "non-fatal SOS" in text
+
+    # The doses the paper's patients received are charted as given: none is a missed-dose deviation.
+    administrations = PlannedAdministration.objects.filter(course__patient__in=patients)
+    assert administrations.filter(status=AdministrationStatus.GIVEN).count() > 3000
+    assert not Flag.objects.filter(patient__in=patients, rule_code="DEV-14").exists()
+
+    # The reports (Table 2, overall survival) over this cohort: the paper's figures, lifelines' curve.
+    check_reports_against_reference_cohort(api_client, make_user(Role.STATISTICIAN, Site.objects.get(code="REF")), text)
 
     # A second run enters nothing.
     again = StringIO()

@@ -1,18 +1,15 @@
-"""Against the reference cohort (110 patients entered through the services, ``manage.py reference_cohort``; about two
-minutes): the Table 2 the API serves is the paper's, and its survival figures are lifelines' over the app's own
-endpoints, recomputed here independently of the reports code."""
+"""Checks of the reports against the reference cohort (110 patients entered through the services, ``manage.py
+reference_cohort``): the Table 2 the API serves is the paper's, and its survival figures are lifelines' over the app's
+own endpoints, recomputed here independently of the reports code.
 
-from io import StringIO
+Called by ``demo/tests/test_reference_cohort.py`` on the cohort it builds, so the suite builds the cohort once."""
 
 import pytest
-from django.core.management import call_command
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test
 
 from patients.models import Patient
 from responses.selectors import patient_endpoints
-from trial.choices import Role
-from trial.models import Site
 
 # PROTOCOL.md §6, Table 2 of Kantarjian et al. 2023: (n, N) overall / original / amended.
 PAPER_TABLE_2 = {
@@ -29,11 +26,9 @@ PAPER_PERCENT = {"cr": [63, 60, 67], "orr": [83, 76, 93], "mrd_negative_any_time
 MONTH = 365.25 / 12
 
 
-@pytest.mark.django_db
-def test_reference_cohort_table_2_and_survival(api_client, make_user):
-    printout = StringIO()
-    call_command("reference_cohort", stdout=printout)
-    statistician = make_user(Role.STATISTICIAN, Site.objects.get(code="REF"))
+def check_reports_against_reference_cohort(api_client, statistician, printout: str) -> None:
+    """Table 2 and overall survival served by the reports API to ``statistician`` (at the cohort's site), and the
+    median in ``printout`` (the command's output)."""
     api_client.force_authenticate(statistician)
 
     table2 = api_client.get("/api/v1/reports/table2/").json()
@@ -68,5 +63,5 @@ def test_reference_cohort_table_2_and_survival(api_client, make_user):
     assert 12 <= os["overall"]["median_months"]["value"] <= 24
 
     # The command's printout uses the same Kaplan–Meier.
-    median_line = next(line for line in printout.getvalue().splitlines() if "median OS (K-M)" in line)
+    median_line = next(line for line in printout.splitlines() if "median OS (K-M)" in line)
     assert median_line.split()[3] == f"{fitter.median_survival_time_:.1f}"
