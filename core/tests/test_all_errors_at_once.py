@@ -38,13 +38,13 @@ def test_a_trial_run_returns_the_services_refusal_and_leaves_nothing_behind(
     nurse_a, site_a, django_capture_on_commit_callbacks
 ):
     def screen_then_refuse():
-        patient_screen(actor=nurse_a, site=site_a, sex="female", given_name="Ada")
+        patient_screen(actor=nurse_a, site=site_a, sex="female", given_name="Ada", family_name="Lovelace")
         raise ValidationError({"sex": "Refused after writing."})
 
     with django_capture_on_commit_callbacks() as callbacks:
         assert trial_run_errors(screen_then_refuse) == {"sex": ["Refused after writing."]}
         # a service that would have accepted the values writes nothing either
-        assert trial_run_errors(lambda: patient_screen(actor=nurse_a, site=site_a, sex="male")) == {}
+        assert trial_run_errors(lambda: patient_screen(actor=nurse_a, site=site_a, sex="male", family_name="Doe")) == {}
     assert not Patient.objects.exists() and not Patient.history.exists()
     assert callbacks == []  # no safety evaluation, no e-mail queued on commit
 

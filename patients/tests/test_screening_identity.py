@@ -27,7 +27,8 @@ def test_the_form_refuses_a_screening_without_identity_names_the_fields_and_keep
     page = response.content.decode()
     assert NO_IDENTITY in page
     assert 'id="id_medical_record_number_errors"' in page and 'id="id_family_name_errors"' in page
-    assert page.count(MRN_OR_FAMILY_NAME) == 2
+    assert page.count(MRN_OR_FAMILY_NAME) == 4  # beside each field, and in the summary linking to it
+    assert 'href="#id_medical_record_number"' in page and 'href="#id_family_name"' in page
     assert 'value="Jane"' in page and 'value="1970-05-04"' in page
     assert counts() == before
 
