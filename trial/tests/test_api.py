@@ -39,7 +39,8 @@ def test_openapi_schema_and_docs_are_served_offline(client, nurse_a):
 def test_validation_errors_have_one_shape(api_client, nurse_a, site_a):
     api_client.force_authenticate(nurse_a)
     response = api_client.post(
-        "/api/v1/patients/", {"site": site_a.code, "sex": "robot", "date_of_birth": "1990-13-01", "family_name": "Doe"},
+        "/api/v1/patients/",
+        {"site": site_a.code, "sex": "robot", "date_of_birth": "1990-13-01", "family_name": "Doe"},
         format="json",
     )
     assert response.status_code == 400
