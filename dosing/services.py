@@ -359,7 +359,9 @@ def unplanned_dose_record(
 
     It becomes a :class:`PlannedAdministration` with ``unplanned=True``, no regimen item, its planned date
     the day it was given and its reason in ``deviation_reason``, so the deviation rules judge it like any
-    other given dose (and one of them flags every unplanned dose).
+    other given dose (and one of them flags every unplanned dose). It is recorded even when it takes a drug past
+    its cumulative maximum: it has been given, so refusing it would only hide it; DEV-03 flags the excess (an
+    override authorises a planned dose before it is given, and there is none to authorise here).
     """
     course = Course.objects.select_for_update(of=("self",)).select_related("patient", "course_type").get(pk=course.pk)
     check_patient_site(actor, course.patient)
@@ -414,7 +416,6 @@ def unplanned_dose_record(
         deviation_reason=reason,
         recorded_by=actor,
     )
-    _check_cumulative(administration, dose_given)
     return audited_create(administration, actor=actor, reason=f"Unplanned dose recorded: {reason}")
 
 

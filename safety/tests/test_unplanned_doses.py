@@ -161,3 +161,23 @@ def test_an_unplanned_dose_is_judged_by_the_other_deviation_rules(nurse_a, make_
         "DEV-20",
     }
     assert active.get(rule_code="DEV-08").evidence["administration"] == extra.pk
+
+
+def test_an_unplanned_dose_past_the_cumulative_maximum_is_recorded_and_flagged_as_over_it(nurse_a, make_patient):
+    patient = make_patient()
+    course = begin(nurse_a, patient)
+    inotuzumab = Drug.objects.get(code="inotuzumab-ozogamicin")
+    dose = unplanned_dose_record(
+        actor=nurse_a,
+        course=course,
+        drug=inotuzumab,
+        given_at=at(date(2024, 1, 5)),
+        dose_given=Decimal(6),  # about 3.3 mg/m² at this BSA, above the 2.7 mg/m² maximum on its own
+        dose_unit="mg",
+        route="IV",
+        reason="Adult vial given in full by mistake",
+    )
+    assert dose.status == AdministrationStatus.GIVEN and dose.dose_given == Decimal(6)
+    patient_evaluate(patient_id=patient.pk)
+    over = Flag.objects.get(patient=patient, rule_code="DEV-03", status__in=ACTIVE_STATUSES)
+    assert "above the protocol maximum of 2.7 mg/m²" in over.message
