@@ -1,6 +1,6 @@
 """Reads of the reports: the paper's tables and survival estimates over the patients of the user's sites.
 
-Endpoints come from :func:`responses.selectors.patient_endpoints_known_by` (the one place they are computed,
+Endpoints come from :func:`responses.selectors.patient_endpoints` (the one place they are computed,
 here as known by the data cut-off) and baseline values from :func:`patients.selectors.baseline.baseline_summary`;
 this module only groups them and hands plain values to :mod:`reports.statistics`. A fixed number of queries,
 whatever the number of patients.
@@ -19,7 +19,7 @@ from patients.selectors import patient_list
 from patients.selectors.baseline import BaselineSummary, ProtocolThresholds, baseline_summary
 from responses.choices import MRDResult
 from responses.derivations import EARLY_DEATH, NOT_EVALUABLE, Endpoints
-from responses.selectors import PatientOutcome, patient_endpoints_known_by
+from responses.selectors import PatientOutcome, patient_endpoints
 from trial.choices import ResponseCategory
 from trial.selectors import trial_home
 
@@ -72,7 +72,7 @@ def cohort(user, filters: ReportFilters) -> Cohort:
         patients = patients.filter(registration_date__gte=filters.registered_from)
     if filters.registered_to:
         patients = patients.filter(registration_date__lte=filters.registered_to)
-    outcomes = patient_endpoints_known_by(patients, cutoff=filters.cutoff)
+    outcomes = patient_endpoints(patients, cutoff=filters.cutoff)
     versions = [v for v in trial_home(user)["versions"] if filters.protocol_version in (None, v)]
     groups = [Group(ALL, "All", outcomes, "All patients")] + [
         Group(v.code, v.name.split(" (")[0], [o for o in outcomes if o.patient.protocol_version_id == v.pk], v.name)

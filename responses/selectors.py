@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Max, Min, Prefetch
+from django.db.models import Max, Min, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -108,15 +108,37 @@ def preview_response(patient: Patient, *, blasts, neutrophils, platelets, extram
     return Outcome(evaluation, category, rule, relapse=False)
 
 
-def _patients_with_outcomes(queryset):
+def _patients_with_outcomes(queryset, cutoff: date | None = None):
+    """The registered patients of ``queryset`` with what their endpoints read; with ``cutoff``, only the patients
+    registered by then and, of their records, the courses, evaluations, follow-ups and transplants dated on or
+    before it."""
+
+    def by_cutoff(field: str) -> dict:
+        return {} if cutoff is None else {f"{field}__lte": cutoff}
+
+    courses = Q(**by_cutoff("courses__start_date"))
     return (
-        queryset.select_related("protocol_version", "death", "baseline", "site")
+        queryset.filter(protocol_version__isnull=False, **by_cutoff("registration_date"))
+        .order_by("sequence_number")
+        .select_related("protocol_version", "death", "baseline", "site")
         .prefetch_related(
-            Prefetch("marrow_assessments", queryset=MarrowAssessment.objects.order_by("assessed_on", "id")),
-            Prefetch("follow_ups", queryset=FollowUp.objects.filter(vital_status=VitalStatus.ALIVE)),
-            Prefetch("transplants", queryset=Transplant.objects.filter(status="done")),
+            Prefetch(
+                "marrow_assessments",
+                queryset=MarrowAssessment.objects.filter(**by_cutoff("assessed_on")).order_by("assessed_on", "id"),
+            ),
+            Prefetch(
+                "follow_ups",
+                queryset=FollowUp.objects.filter(vital_status=VitalStatus.ALIVE, **by_cutoff("contact_date")),
+            ),
+            Prefetch(
+                "transplants",
+                queryset=Transplant.objects.filter(status=TransplantStatus.DONE, **by_cutoff("transplant_date")),
+            ),
         )
-        .annotate(treatment_start=Min("courses__start_date"), last_course_start=Max("courses__start_date"))
+        .annotate(
+            treatment_start=Min("courses__start_date", filter=courses),
+            last_course_start=Max("courses__start_date", filter=courses),
+        )
     )
 
 
@@ -148,16 +170,19 @@ class PatientOutcome:
     endpoints: Endpoints
 
 
-def patient_endpoints(queryset) -> list[PatientOutcome]:
+def patient_endpoints(queryset, *, cutoff: date | None = None) -> list[PatientOutcome]:
     """Endpoints of every registered patient of ``queryset`` (already scoped by the caller), in a fixed
     number of queries: OS from treatment start (first course), RFS from the first response, early death,
-    best response, MRD and cytogenetic response, censoring at the last date known alive."""
+    best response, MRD and cytogenetic response, censoring at the last date known alive.
+
+    With ``cutoff`` (a data cut-off date), as the data stood then: the patients registered by that date, and of
+    their records only the courses, evaluations, follow-up contacts, transplants and deaths dated on or before it."""
     readings = ProtocolReadings()
     result = []
-    patients = _patients_with_outcomes(queryset.filter(protocol_version__isnull=False).order_by("sequence_number"))
-    for patient in patients:
+    for patient in _patients_with_outcomes(queryset, cutoff):
         history = history_of(patient, readings)
         death = getattr(patient, "death", None)
+        death_date = death.death_date if death and (cutoff is None or death.death_date <= cutoff) else None
         result.append(
             PatientOutcome(
                 patient,
@@ -165,7 +190,7 @@ def patient_endpoints(queryset) -> list[PatientOutcome]:
                 endpoints(
                     treatment_start=patient.treatment_start,
                     history=history,
-                    death_date=death.death_date if death else None,
+                    death_date=death_date,
                     last_contact=_last_contact(patient),
                     early_death_days=int(readings.parameter(patient.protocol_version_id, EARLY_DEATH_KEY)),
                     abnormal_karyotype=_abnormal_karyotype(patient),
@@ -402,58 +427,3 @@ def marrow_assessments_of(patient_id: int) -> list[MarrowAssessment]:
     """The patient's marrow assessments by date, whatever the site, for work that runs without a user (rule
     evaluations, sweeps); pages use :func:`assessments_for` (one query)."""
     return list(MarrowAssessment.objects.filter(patient_id=patient_id).order_by("assessed_on"))
-
-
-def patient_endpoints_known_by(queryset, *, cutoff: date | None) -> list[PatientOutcome]:
-    """:func:`patient_endpoints` as the data stood on a data cut-off date: the patients registered by ``cutoff``,
-    and of their records only the courses, evaluations, follow-up contacts, transplants and deaths dated on or
-    before it (what was known then). ``cutoff=None``: everything recorded. A fixed number of queries."""
-    from django.db.models import Q  # local: this function is appended to a module others edit
-
-    if cutoff is None:
-        return patient_endpoints(queryset)
-    readings = ProtocolReadings()
-    courses_by_cutoff = Q(courses__start_date__lte=cutoff)
-    patients = (
-        queryset.filter(protocol_version__isnull=False, registration_date__lte=cutoff)
-        .order_by("sequence_number")
-        .select_related("protocol_version", "death", "baseline", "site")
-        .prefetch_related(
-            Prefetch(
-                "marrow_assessments",
-                queryset=MarrowAssessment.objects.filter(assessed_on__lte=cutoff).order_by("assessed_on", "id"),
-            ),
-            Prefetch(
-                "follow_ups",
-                queryset=FollowUp.objects.filter(vital_status=VitalStatus.ALIVE, contact_date__lte=cutoff),
-            ),
-            Prefetch(
-                "transplants",
-                queryset=Transplant.objects.filter(status=TransplantStatus.DONE, transplant_date__lte=cutoff),
-            ),
-        )
-        .annotate(
-            treatment_start=Min("courses__start_date", filter=courses_by_cutoff),
-            last_course_start=Max("courses__start_date", filter=courses_by_cutoff),
-        )
-    )
-    result = []
-    for patient in patients:
-        history = history_of(patient, readings)
-        death = getattr(patient, "death", None)
-        death_date = death.death_date if death and death.death_date <= cutoff else None
-        result.append(
-            PatientOutcome(
-                patient,
-                history,
-                endpoints(
-                    treatment_start=patient.treatment_start,
-                    history=history,
-                    death_date=death_date,
-                    last_contact=_last_contact(patient),
-                    early_death_days=int(readings.parameter(patient.protocol_version_id, EARLY_DEATH_KEY)),
-                    abnormal_karyotype=_abnormal_karyotype(patient),
-                ),
-            )
-        )
-    return result
