@@ -30,14 +30,12 @@ class AdverseEventsConfig(AppConfig):
         )
         registry.register_withdrawal(
             LabResult,
-            withdraw=services.lab_result_withdraw,
-            can_withdraw=services.lab_result_withdraw_refusal,
+            check_site=lambda actor, lab: services._check_patient(actor, lab.patient),
             back_url=lambda lab: reverse("adverse_events:patient-labs", args=[lab.patient_id]),
         )
         registry.register_withdrawal(
             ClinicalObservation,
-            withdraw=services.clinical_observation_withdraw,
-            can_withdraw=services.clinical_observation_withdraw_refusal,
+            check_site=lambda actor, observation: services._check_patient(actor, observation.patient),
             back_url=lambda obs: reverse("adverse_events:patient-observations", args=[obs.patient_id]),
         )
 

@@ -367,38 +367,3 @@ def adverse_event_withdraw(*, actor, record: AdverseEvent, reason: str) -> None:
     _check_patient(actor, record.patient)
     reason = check_withdrawal(actor=actor, reason=reason, refusal=adverse_event_withdraw_refusal(record))
     adverse_event_delete(actor=actor, ae=record, reason=reason)
-
-
-def lab_result_withdraw_refusal(lab_result: LabResult) -> str | None:
-    """Why this lab value cannot be withdrawn (None when it can): an adverse event confirmed from it must be
-    withdrawn first."""
-    from core.withdrawal import referring_records
-
-    return referring_records(lab_result)
-
-
-@transaction.atomic
-def lab_result_withdraw(*, actor, record: LabResult, reason: str) -> None:
-    """Withdraw a lab value entered in error; the safety rules re-evaluate without it."""
-    from core.withdrawal import check_withdrawal
-
-    _check_patient(actor, record.patient)
-    reason = check_withdrawal(actor=actor, reason=reason, refusal=lab_result_withdraw_refusal(record))
-    audited_delete(record, actor=actor, reason=reason)
-
-
-def clinical_observation_withdraw_refusal(observation: ClinicalObservation) -> str | None:
-    """Why this observation cannot be withdrawn (None when it can)."""
-    from core.withdrawal import referring_records
-
-    return referring_records(observation)
-
-
-@transaction.atomic
-def clinical_observation_withdraw(*, actor, record: ClinicalObservation, reason: str) -> None:
-    """Withdraw bedside findings entered in error; the safety rules re-evaluate without them."""
-    from core.withdrawal import check_withdrawal
-
-    _check_patient(actor, record.patient)
-    reason = check_withdrawal(actor=actor, reason=reason, refusal=clinical_observation_withdraw_refusal(record))
-    audited_delete(record, actor=actor, reason=reason)

@@ -9,6 +9,7 @@ endpoints for signatures and history look the record up here, so they never bypa
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from django.http import Http404
 
@@ -140,10 +141,19 @@ WITHDRAWN_EFFECT = (
 )
 
 
-def register_withdrawal(model, *, withdraw, can_withdraw, back_url, permission=None, effect=WITHDRAWN_EFFECT):
-    """Let users holding ``permission`` (by default ``core.withdraw_records``) withdraw records of ``model``."""
-    from .withdrawal import WITHDRAW_PERMISSION
+def register_withdrawal(
+    model, *, back_url, withdraw=None, can_withdraw=None, check_site=None, permission=None, effect=WITHDRAWN_EFFECT
+):
+    """Let users holding ``permission`` (by default ``core.withdraw_records``) withdraw records of ``model``.
 
+    ``withdraw`` and ``can_withdraw`` are the app's service and rule; a record type nothing else is built on gives
+    only ``check_site(actor, record)`` and is withdrawn by :func:`core.withdrawal.unreferenced_record_withdraw`
+    (refused while other records refer to it)."""
+    from .withdrawal import WITHDRAW_PERMISSION, referring_records, unreferenced_record_withdraw
+
+    if withdraw is None:
+        withdraw = partial(unreferenced_record_withdraw, check_site=check_site)
+        can_withdraw = referring_records
     label = model._meta.label_lower
     _withdrawals[label] = Withdrawal(
         label, model, withdraw, can_withdraw, back_url, permission or WITHDRAW_PERMISSION, effect

@@ -71,6 +71,18 @@ def referring_records(instance, *, ignore=()) -> str | None:
     return OTHER_RECORDS_REFER.format(records=", ".join(sorted(kinds))) if kinds else None
 
 
+@transaction.atomic
+def unreferenced_record_withdraw(*, actor, record, reason: str, check_site) -> None:
+    """Withdraw a record nothing else is built on (a lab value, an observation, a marrow evaluation, a follow-up):
+    ``check_site(actor, record)`` (the app's site check), refused while other records refer to it
+    (:func:`referring_records`), else deleted through the audited write path with the reason."""
+    from .audit.writes import audited_delete
+
+    check_site(actor, record)
+    reason = check_withdrawal(actor=actor, reason=reason, refusal=referring_records(record))
+    audited_delete(record, actor=actor, reason=reason)
+
+
 def _is_history(model) -> bool:
     return any(f.name == "history_id" for f in model._meta.concrete_fields)
 

@@ -39,7 +39,7 @@ class PatientsConfig(AppConfig):
 
         from django.urls import reverse
 
-        from .services.outcomes import follow_up_withdraw, follow_up_withdraw_refusal
+        from .services import check_patient_site
         from .services.registration import patient_withdraw, patient_withdraw_refusal
 
         registry.register_withdrawal(
@@ -52,8 +52,7 @@ class PatientsConfig(AppConfig):
         )
         registry.register_withdrawal(
             FollowUp,
-            withdraw=follow_up_withdraw,
-            can_withdraw=follow_up_withdraw_refusal,
+            check_site=lambda actor, follow_up: check_patient_site(actor, follow_up.patient),
             back_url=lambda follow_up: reverse("patients:detail", args=[follow_up.patient_id]),
         )
 

@@ -16,12 +16,11 @@ class ResponsesConfig(AppConfig):
 
         from django.urls import reverse
 
-        from .services import assessment_withdraw, assessment_withdraw_refusal
+        from patients.services import check_patient_site
 
         registry.register_withdrawal(
             MarrowAssessment,
-            withdraw=assessment_withdraw,
-            can_withdraw=assessment_withdraw_refusal,
+            check_site=lambda actor, assessment: check_patient_site(actor, assessment.patient),
             back_url=lambda assessment: reverse("responses:patient-responses", args=[assessment.patient_id]),
             effect="The evaluation (with its MRD and cytogenetics) is removed and the responses are derived again "
             "without it; its last values, who withdrew it, when and why stay in the audit trail.",

@@ -84,22 +84,3 @@ def assessment_update(*, actor, assessment: MarrowAssessment, reason: str = "", 
 
 
 # --- Withdrawal of an evaluation entered in error -------------------------------------------------------------
-
-
-def assessment_withdraw_refusal(assessment: MarrowAssessment) -> str | None:
-    """Why this marrow evaluation (with its MRD and cytogenetics) cannot be withdrawn (None when it can)."""
-    from core.withdrawal import referring_records
-
-    return referring_records(assessment)
-
-
-@transaction.atomic
-def assessment_withdraw(*, actor, record: MarrowAssessment, reason: str) -> None:
-    """Withdraw a marrow evaluation entered in error (its MRD and cytogenetics are part of it); the derived
-    responses are recomputed without it."""
-    from core.audit.writes import audited_delete
-    from core.withdrawal import check_withdrawal
-
-    check_patient_site(actor, record.patient)
-    reason = check_withdrawal(actor=actor, reason=reason, refusal=assessment_withdraw_refusal(record))
-    audited_delete(record, actor=actor, reason=reason)

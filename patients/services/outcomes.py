@@ -179,24 +179,3 @@ def death_update(*, actor, death: Death, reason: str = "", **changes) -> Death:
         _refuse(_check_no_follow_up_alive_after(patient, when, errors))
     death, _ = audited_update(death, actor=actor, reason=reason, **changes)
     return death
-
-
-# --- Withdrawal of a follow-up entered in error ---------------------------------------------------------------
-
-
-def follow_up_withdraw_refusal(follow_up: FollowUp) -> str | None:
-    """Why this follow-up cannot be withdrawn (None when it can)."""
-    from core.withdrawal import referring_records
-
-    return referring_records(follow_up)
-
-
-@transaction.atomic
-def follow_up_withdraw(*, actor, record: FollowUp, reason: str) -> None:
-    """Withdraw a follow-up contact entered in error; it stays in the audit trail with the reason."""
-    from core.audit.writes import audited_delete
-    from core.withdrawal import check_withdrawal
-
-    check_patient_site(actor, record.patient)
-    reason = check_withdrawal(actor=actor, reason=reason, refusal=follow_up_withdraw_refusal(record))
-    audited_delete(record, actor=actor, reason=reason)
