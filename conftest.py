@@ -29,9 +29,12 @@ PASSWORD = "correct-horse-battery-9"
 
 @pytest.fixture(autouse=True)
 def forget_cached_reference_data():
-    """Lab-grading rules and lab tests are kept per process once read; what a rolled-back test loaded (a changed
-    plausible range, say) must not outlive it."""
+    """Lab-grading rules and lab tests are kept per process once read, and finished reports in the cache; what a
+    rolled-back test loaded (a changed plausible range, a report of its patients) must not outlive it."""
     yield
+    from django.core.cache import cache
+
+    cache.clear()
     from adverse_events.plausibility import clear_lab_test_cache
     from adverse_events.selectors import clear_lab_rules_cache
 

@@ -17,7 +17,7 @@ from patients.api.baseline import BaselineViewSet
 from patients.api.eligibility import EligibilityAssessmentViewSet
 from patients.api.outcomes import DeathViewSet, FollowUpViewSet, OffStudyViewSet, TransplantViewSet
 from patients.api.patient import PatientViewSet
-from reports.api import SurvivalView, Table1View, Table2View
+from reports.api import CoxView, SurvivalView, Table1View, Table2View
 from responses.api import EndpointListView, MarrowAssessmentViewSet, PatientEndpointsView
 from safety.api import FlagViewSet, SafetyRuleListView
 from trial.api import ProtocolVersionViewSet, SiteViewSet
@@ -56,6 +56,7 @@ api_v1 = [
     path("reports/table1/", Table1View.as_view(), name="api-reports-table1"),
     path("reports/table2/", Table2View.as_view(), name="api-reports-table2"),
     path("reports/survival/<str:endpoint>/", SurvivalView.as_view(), name="api-reports-survival"),
+    path("reports/cox/<str:endpoint>/", CoxView.as_view(), name="api-reports-cox"),
     path("records/<str:label>/<int:pk>/history/", RecordHistoryView.as_view(), name="api-record-history"),
     path("records/<str:label>/<int:pk>/signatures/", RecordSignaturesView.as_view(), name="api-record-signatures"),
 ]

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors
-from .filters import filter_form
-from .views import PERMISSION
+from .filters import cox_covariate_form, filter_form
+from .views import PERMISSION, cox_choices, report_for
 
 FILTER_PARAMETERS = [
     OpenApiParameter("site", OpenApiTypes.STR, description="Site code (one of your sites); default all of them."),
@@ -29,11 +29,13 @@ class CanViewReports(BasePermission):
 class ReportView(APIView):
     permission_classes = [CanViewReports]
 
-    def cohort(self, request):
+    def report(self, request, kind, build, *params):
+        """The report ``kind`` over the filters of the query string (400 naming each wrong filter), shared with
+        the pages through the cache."""
         form = filter_form(request.user, request.query_params)
         if not form.is_valid():
             raise exceptions.ValidationError(form.errors)
-        return selectors.cohort(request.user, form.filters())
+        return report_for(request.user, form.filters(), kind, build, *params)
 
 
 # --- Serializers ---------------------------------------------------------------------------------------
@@ -146,6 +148,14 @@ class CurveSerializer(serializers.Serializer):
         ]
 
 
+class LandmarkSerializer(serializers.Serializer):
+    months = serializers.FloatField(help_text="The landmark, in months from the endpoint's origin.")
+    excluded = serializers.IntegerField(help_text="Patients left out: event or last contact before the landmark.")
+    transplanted = CurveSerializer(help_text="SCT by the landmark; times in months from the landmark.")
+    not_transplanted = CurveSerializer()
+    log_rank = TestSerializer()
+
+
 class SurvivalSerializer(serializers.Serializer):
     cohort = CohortSerializer()
     endpoint = serializers.CharField(source="endpoint.key")
@@ -153,6 +163,38 @@ class SurvivalSerializer(serializers.Serializer):
     overall = CurveSerializer()
     by_version = CurveSerializer(many=True)
     log_rank = TestSerializer()
+    landmarks = LandmarkSerializer(many=True)
+
+
+class HazardRatioSerializer(serializers.Serializer):
+    covariate = serializers.CharField(source="key")
+    label = serializers.CharField()
+    hazard_ratio = serializers.FloatField()
+    ci_lower = serializers.FloatField(source="lower", help_text="95% Wald CI.")
+    ci_upper = serializers.FloatField(source="upper")
+    p = serializers.FloatField()
+
+
+class CoxModelSerializer(serializers.Serializer):
+    hazard_ratios = HazardRatioSerializer(source="ratios", many=True, help_text="Empty when it could not be fitted.")
+    patients = serializers.IntegerField(help_text="Patients with every covariate of the model known.")
+    events = serializers.IntegerField()
+    note = serializers.CharField(help_text="Why it could not be fitted, or why the fit is doubtful; empty otherwise.")
+
+
+class CoxRowSerializer(serializers.Serializer):
+    covariate = serializers.CharField(source="key")
+    label = serializers.CharField()
+    univariate = CoxModelSerializer()
+
+
+class CoxSerializer(serializers.Serializer):
+    cohort = CohortSerializer()
+    endpoint = serializers.CharField(source="endpoint.key")
+    model = serializers.CharField(source="test")
+    covariates = serializers.ListField(source="picked", child=serializers.CharField())
+    univariate = CoxRowSerializer(source="rows", many=True, help_text="SCT (time-dependent) first, then each pick.")
+    multivariate = CoxModelSerializer(help_text="SCT and every picked covariate together.")
 
 
 # --- Views ---------------------------------------------------------------------------------------------
@@ -164,7 +206,7 @@ class Table2View(ReportView):
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=Table2Serializer)
     def get(self, request):
-        return Response(Table2Serializer(selectors.table2(self.cohort(request))).data)
+        return Response(Table2Serializer(self.report(request, "table2", selectors.table2)).data)
 
 
 class Table1View(ReportView):
@@ -172,7 +214,7 @@ class Table1View(ReportView):
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=Table1Serializer)
     def get(self, request):
-        return Response(Table1Serializer(selectors.table1(self.cohort(request))).data)
+        return Response(Table1Serializer(self.report(request, "table1", selectors.table1)).data)
 
 
 class SurvivalView(ReportView):
@@ -183,4 +225,30 @@ class SurvivalView(ReportView):
     def get(self, request, endpoint):
         if endpoint not in selectors.ENDPOINTS:
             raise exceptions.NotFound(f"No such endpoint; the endpoints are: {', '.join(selectors.ENDPOINTS)}.")
-        return Response(SurvivalSerializer(selectors.survival(self.cohort(request), endpoint)).data)
+        return Response(SurvivalSerializer(self.report(request, "survival", selectors.survival, endpoint)).data)
+
+
+class CoxView(ReportView):
+    """Cox regression of ``os`` or ``rfs`` on allogeneic SCT as a time-dependent covariate and the picked Table 1
+    covariates (``?covariate=age&covariate=male``): each alone and all together; hazard ratios with 95% CIs."""
+
+    @extend_schema(
+        parameters=[
+            *FILTER_PARAMETERS,
+            OpenApiParameter(
+                "covariate",
+                OpenApiTypes.STR,
+                many=True,
+                enum=list(selectors.cox_covariates(["first", "later"])),
+                description="A Table 1 covariate to fit (repeat for several).",
+            ),
+        ],
+        responses=CoxSerializer,
+    )
+    def get(self, request, endpoint):
+        if endpoint not in selectors.ENDPOINTS:
+            raise exceptions.NotFound(f"No such endpoint; the endpoints are: {', '.join(selectors.ENDPOINTS)}.")
+        picker = cox_covariate_form(request.query_params, cox_choices(request.user))
+        if not picker.is_valid():
+            raise exceptions.ValidationError(picker.errors)
+        return Response(CoxSerializer(self.report(request, "cox", selectors.cox, endpoint, picker.picked())).data)

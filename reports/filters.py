@@ -92,3 +92,29 @@ class ReportFilterForm(forms.Form):
 def filter_form(user, query) -> ReportFilterForm:
     """The filter form bound to a query string (an empty one is valid: no restriction)."""
     return ReportFilterForm({k: query.get(k, "") for k in ReportFilterForm.base_fields}, user=user)
+
+
+class CoxCovariateForm(forms.Form):
+    """The Table 1 characteristics a user picks for the Cox models (``?covariate=age&covariate=male``)."""
+
+    covariate = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Covariates",
+        help_text="Each is fitted alone (univariate) and all together with SCT (multivariate).",
+    )
+
+    def __init__(self, data=None, *, choices, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["covariate"].choices = list(choices.items())
+
+    def picked(self) -> tuple[str, ...]:
+        """The picked covariates in the order of the choices (call after ``is_valid()``)."""
+        chosen = set(self.cleaned_data["covariate"])
+        return tuple(key for key, _ in self.fields["covariate"].choices if key in chosen)
+
+
+def cox_covariate_form(query, choices) -> CoxCovariateForm:
+    getlist = getattr(query, "getlist", None)
+    picked = getlist("covariate") if getlist else query.get("covariate", [])
+    return CoxCovariateForm({"covariate": picked}, choices=choices)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .statistics import Distribution, Estimate, Proportion
+from .statistics import Distribution, Estimate, HazardRatio, Proportion
 
 DASH = "–"
 
@@ -55,3 +55,10 @@ def rate(e: Estimate) -> str:
     if e.value is None:
         return "not estimable"
     return f"{percent(e.value)} (95% CI {interval(e.lower, e.upper)})"
+
+
+def hazard_ratio(h: HazardRatio | None) -> str:
+    """``1.41 (95% CI 0.62–3.20)``; a dash when the model has no estimate."""
+    if h is None:
+        return DASH
+    return f"{h.hazard_ratio:.2f} (95% CI {interval(h.lower, h.upper, as_percent=False, digits=2)})"

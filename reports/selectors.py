@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
 
@@ -45,6 +45,35 @@ class Group:
 
 
 @dataclass(frozen=True)
+class GroupSummary:
+    """A column of a finished report: who it is and how many (the patients themselves are not kept)."""
+
+    code: str
+    label: str
+    title: str
+    n: int
+
+
+@dataclass(frozen=True)
+class CohortSummary:
+    """What a finished report says of its patients: the filters, the groups' sizes and when it was computed.
+
+    Reports keep this rather than the :class:`Cohort`, so that a cached report holds numbers, not records."""
+
+    filters: ReportFilters
+    groups: list[GroupSummary]
+    computed_at: datetime
+
+    @property
+    def everyone(self) -> GroupSummary:
+        return self.groups[0]
+
+    @property
+    def versions(self) -> list[GroupSummary]:
+        return self.groups[1:]
+
+
+@dataclass(frozen=True)
 class Cohort:
     """The patients a report covers, with their endpoints as known by the cut-off, and when it was computed."""
 
@@ -59,6 +88,16 @@ class Cohort:
     @property
     def versions(self) -> list[Group]:
         return self.groups[1:]
+
+    def summary(self) -> CohortSummary:
+        return CohortSummary(
+            self.filters, [GroupSummary(g.code, g.label, g.title, g.n) for g in self.groups], self.computed_at
+        )
+
+
+def version_label(version) -> str:
+    """A protocol version's name without its parenthesis, for column heads and legends."""
+    return version.name.split(" (")[0]
 
 
 def cohort(user, filters: ReportFilters) -> Cohort:
@@ -75,7 +114,7 @@ def cohort(user, filters: ReportFilters) -> Cohort:
     outcomes = patient_endpoints(patients, cutoff=filters.cutoff)
     versions = [v for v in trial_home(user)["versions"] if filters.protocol_version in (None, v)]
     groups = [Group(ALL, "All", outcomes, "All patients")] + [
-        Group(v.code, v.name.split(" (")[0], [o for o in outcomes if o.patient.protocol_version_id == v.pk], v.name)
+        Group(v.code, version_label(v), [o for o in outcomes if o.patient.protocol_version_id == v.pk], v.name)
         for v in versions
     ]
     return Cohort(filters, groups, timezone.now())
@@ -137,7 +176,7 @@ class Table2Row:
 
 @dataclass(frozen=True)
 class Table2:
-    cohort: Cohort
+    cohort: CohortSummary
     rows: list[Table2Row]
 
 
@@ -154,7 +193,7 @@ def table2(cohort: Cohort) -> Table2:
             continue
         comparison = statistics.compare_proportions([(c.n, c.total) for c in cells[1:]])
         rows.append(Table2Row(d.key, d.label, d.denominator, cells, comparison))
-    return Table2(cohort, rows)
+    return Table2(cohort.summary(), rows)
 
 
 # --- Table 1: baseline characteristics ----------------------------------------------------------------
@@ -181,7 +220,7 @@ class Table1Row:
 
 @dataclass(frozen=True)
 class Table1:
-    cohort: Cohort
+    cohort: CohortSummary
     rows: list[Table1Row]
 
 
@@ -259,7 +298,7 @@ def table1(cohort: Cohort) -> Table1:
             by_group,
         ),
     ]
-    return Table1(cohort, rows)
+    return Table1(cohort.summary(), rows)
 
 
 def _ecog_poor(s: BaselineSummary) -> bool | None:
@@ -281,6 +320,15 @@ class EndpointDefinition:
     definition: str
     duration_days: Callable[[Endpoints], int | None]
     event: Callable[[Endpoints], bool | None]
+    origin: Callable[[Endpoints], date | None]  # the day its time counts from
+    origin_words: str
+
+    def __reduce__(self):  # a cached report refers to its endpoint by key (the lambdas do not pickle)
+        return _endpoint_definition, (self.key,)
+
+
+def _endpoint_definition(key: str) -> EndpointDefinition:
+    return ENDPOINTS[key]
 
 
 ENDPOINTS = {
@@ -290,6 +338,8 @@ ENDPOINTS = {
         "From the start of therapy (first course) to death; alive patients censored at the last date known alive.",
         lambda e: e.os_days,
         lambda e: e.os_event,
+        lambda e: e.treatment_start,
+        "the start of therapy",
     ),
     "rfs": EndpointDefinition(
         "rfs",
@@ -298,19 +348,39 @@ ENDPOINTS = {
         "known alive.",
         lambda e: e.rfs_days,
         lambda e: e.rfs_event,
+        lambda e: e.first_response_date,
+        "the first response",
     ),
 }
 RATE_YEARS = (1, 2, 3)
+LANDMARK_MONTHS = (2, 4)  # the landmarks of the SCT comparison, in months from the endpoint's origin
+
+
+@dataclass(frozen=True)
+class Landmark:
+    """Survival from a landmark of the patients still followed at it, by whether they had an allogeneic SCT by
+    then; those who died, relapsed or were last seen before it are left out (``excluded``)."""
+
+    months: float
+    excluded: int
+    transplanted: statistics.SurvivalCurve  # times from the landmark
+    not_transplanted: statistics.SurvivalCurve
+    log_rank: statistics.TestResult
+
+    @property
+    def curves(self) -> list[statistics.SurvivalCurve]:
+        return [self.transplanted, self.not_transplanted]
 
 
 @dataclass(frozen=True)
 class SurvivalReport:
-    cohort: Cohort
+    cohort: CohortSummary
     endpoint: EndpointDefinition
     overall: statistics.SurvivalCurve
     by_version: list[statistics.SurvivalCurve]
     log_rank: statistics.TestResult
     at_risk_times: list[float] = field(default_factory=list)
+    landmarks: list[Landmark] = field(default_factory=list)
 
     @property
     def curves(self) -> list[statistics.SurvivalCurve]:
@@ -326,9 +396,50 @@ def _at_risk_times(longest_months: float) -> list[float]:
     return [float(t) for t in range(0, int(longest_months) + 1, step)]
 
 
+def _first_transplant(outcome: PatientOutcome):
+    """The date of the patient's first allogeneic SCT on study, as known by the cut-off (or None)."""
+    return min((t.transplant_date for t in outcome.patient.transplants.all()), default=None)
+
+
+def _days_to_transplant(definition: EndpointDefinition, outcome: PatientOutcome) -> int | None:
+    """Days from the endpoint's origin to the first SCT (negative: before it), or None without an SCT."""
+    transplant, origin = _first_transplant(outcome), definition.origin(outcome.endpoints)
+    return None if transplant is None or origin is None else (transplant - origin).days
+
+
+def _rate_months() -> list[float]:
+    return [12.0 * years for years in RATE_YEARS]
+
+
+def landmark(definition: EndpointDefinition, outcomes: list[PatientOutcome], months: float) -> Landmark:
+    """The landmark analysis at ``months``: of the patients followed beyond it, those transplanted by then
+    against the others, Kaplan–Meier from the landmark and the log-rank test."""
+    groups: dict[bool, tuple[list[float], list[bool]]] = {True: ([], []), False: ([], [])}
+    excluded = 0
+    for o in outcomes:
+        days = definition.duration_days(o.endpoints)
+        if days is None:
+            continue
+        if days / DAYS_PER_MONTH <= months:
+            excluded += 1
+            continue
+        to_transplant = _days_to_transplant(definition, o)
+        durations, events = groups[to_transplant is not None and to_transplant / DAYS_PER_MONTH <= months]
+        durations.append(days / DAYS_PER_MONTH - months)
+        events.append(bool(definition.event(o.endpoints)))
+    month_words = f"{months:g} months"
+    curves = {
+        sct: statistics.kaplan_meier(
+            d, e, label=f"SCT by {month_words}" if sct else f"No SCT by {month_words}", rate_times=_rate_months()
+        )
+        for sct, (d, e) in groups.items()
+    }
+    return Landmark(months, excluded, curves[True], curves[False], statistics.log_rank(list(groups.values())))
+
+
 def survival(cohort: Cohort, endpoint: str) -> SurvivalReport:
     """Kaplan–Meier of the endpoint (months) overall and by version, with the 1-, 2- and 3-year rates, the
-    medians and the log-rank test between versions."""
+    medians and the log-rank test between versions, and the landmark analyses of SCT."""
     definition = ENDPOINTS[endpoint]
 
     def data(group: Group) -> tuple[list[float], list[bool]]:
@@ -342,13 +453,144 @@ def survival(cohort: Cohort, endpoint: str) -> SurvivalReport:
     by_group = [(group, *data(group)) for group in cohort.groups]
     longest = max((max(d) for _, d, _ in by_group if d), default=0.0)
     times = _at_risk_times(longest)
-    rates = [12.0 * years for years in RATE_YEARS]
     curves = [
-        statistics.kaplan_meier(d, e, label=group.label, rate_times=rates, at_risk_times=times)
+        statistics.kaplan_meier(d, e, label=group.label, rate_times=_rate_months(), at_risk_times=times)
         for group, d, e in by_group
     ]
     test = statistics.log_rank([(d, e) for _, d, e in by_group[1:]])
-    return SurvivalReport(cohort, definition, curves[0], curves[1:], test, times)
+    landmarks = [landmark(definition, cohort.everyone.outcomes, months) for months in LANDMARK_MONTHS]
+    return SurvivalReport(cohort.summary(), definition, curves[0], curves[1:], test, times, landmarks)
+
+
+# --- Cox regression -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Covariate:
+    """A Table 1 characteristic as a Cox covariate: its label says the unit or the comparison."""
+
+    key: str
+    label: str
+    value: Callable[[BaselineSummary], float | None]
+
+
+def _per(value, unit: float) -> float | None:
+    return None if value is None else float(value) / unit
+
+
+def _flag(value) -> float | None:
+    return None if value is None else float(bool(value))
+
+
+def _later_salvage(s: BaselineSummary) -> float | None:
+    return None if s.salvage_status is None else float(s.salvage_status in (SalvageStatus.S2, SalvageStatus.S3_PLUS))
+
+
+def _male(s: BaselineSummary) -> float | None:
+    return {Sex.MALE: 1.0, Sex.FEMALE: 0.0}.get(s.patient.sex)
+
+
+COX_COVARIATES = {
+    c.key: c
+    for c in [
+        Covariate("age", "Age, per 10 years", lambda s: _per(s.age_at_registration, 10)),
+        Covariate("male", "Male sex (vs female)", _male),
+        Covariate("ecog_2_plus", f"ECOG ≥ {ECOG_POOR_FROM} (vs < {ECOG_POOR_FROM})", lambda s: _flag(_ecog_poor(s))),
+        Covariate("wbc", "WBC, per 10 ×10⁹/L", lambda s: _per(_baseline(s, "wbc_1e9_per_l"), 10)),
+        Covariate("bm_blasts", "Bone-marrow blasts, per 10%", lambda s: _per(_baseline(s, "marrow_blast_percent"), 10)),
+        Covariate(
+            "high_risk_cytogenetics", "High-risk cytogenetics (vs not)", lambda s: _flag(s.high_risk_cytogenetics)
+        ),
+        Covariate("tp53", "TP53 mutation (vs wild type)", lambda s: _flag(_tp53(s))),
+        Covariate("cd22", "CD22 expression, per 10%", lambda s: _per(_baseline(s, "cd22_percent"), 10)),
+        Covariate("prior_sct", "Prior allogeneic SCT (vs none)", lambda s: _flag(_baseline(s, "prior_allogeneic_sct"))),
+        Covariate("salvage_2_plus", "Salvage 2 or later (vs salvage 1)", _later_salvage),
+        Covariate("cns", "CNS disease at start (vs none)", lambda s: _flag(_baseline(s, "cns_disease_at_start"))),
+    ]
+}
+SCT = ("sct", "Allogeneic SCT on study (time-dependent)")
+VERSION_KEY = "later_version"
+
+
+@dataclass(frozen=True)
+class CoxRow:
+    key: str
+    label: str
+    univariate: statistics.CoxModel
+    multivariate: statistics.HazardRatio | None
+
+
+@dataclass(frozen=True)
+class CoxReport:
+    """Univariate models (one per covariate, SCT included) and the multivariate model of SCT and every picked
+    covariate, over complete cases."""
+
+    cohort: CohortSummary
+    endpoint: EndpointDefinition
+    picked: list[str]
+    rows: list[CoxRow]
+    multivariate: statistics.CoxModel
+
+    @property
+    def test(self) -> str:
+        return statistics.COX
+
+
+def cox_covariates(version_labels: list[str]) -> dict[str, str]:
+    """The covariates a user may pick, key → label: the Table 1 characteristics, and the protocol version when the
+    trial has two (labels in effective-date order)."""
+    choices = {key: c.label for key, c in COX_COVARIATES.items()}
+    if len(version_labels) == 2:
+        first, later = version_labels
+        choices[VERSION_KEY] = f"{later} version (vs {first})"
+    return choices
+
+
+def _intervals(definition: EndpointDefinition, cohort: Cohort, keys: list[str]) -> list[dict]:
+    """Counting-process rows (days from the endpoint's origin): one per patient, split at the first SCT so that
+    the SCT covariate is 0 before it and 1 after. A time of 0 days becomes half a day (a Cox model reads only the
+    order of the times, and an interval must not be empty)."""
+    thresholds = ProtocolThresholds()
+    later = {g.code: i > 0 for i, g in enumerate(cohort.versions)}
+    rows = []
+    for o in cohort.everyone.outcomes:
+        days = definition.duration_days(o.endpoints)
+        if days is None:
+            continue
+        stop = max(float(days), 0.5)
+        summary = baseline_summary(o.patient, getattr(o.patient, "baseline", None), thresholds=thresholds)
+        values = {key: COX_COVARIATES[key].value(summary) for key in keys if key in COX_COVARIATES}
+        if VERSION_KEY in keys:
+            values[VERSION_KEY] = float(later.get(o.patient.protocol_version.code, False))
+        event = bool(definition.event(o.endpoints))
+        transplant = _days_to_transplant(definition, o)
+        base = {"id": o.patient.pk, **values}
+        if transplant is None or transplant >= days:
+            rows.append({**base, "start": 0.0, "stop": stop, "event": event, SCT[0]: 0.0})
+        elif transplant <= 0:
+            rows.append({**base, "start": 0.0, "stop": stop, "event": event, SCT[0]: 1.0})
+        else:
+            rows.append({**base, "start": 0.0, "stop": float(transplant), "event": False, SCT[0]: 0.0})
+            rows.append({**base, "start": float(transplant), "stop": stop, "event": event, SCT[0]: 1.0})
+    return rows
+
+
+def cox(cohort: Cohort, endpoint: str, picked: list[str]) -> CoxReport:
+    """Cox regression of the endpoint on SCT (time-dependent) and the picked covariates, univariate and
+    multivariate (hazard ratios with 95% CIs, Wald p; lifelines)."""
+    definition = ENDPOINTS[endpoint]
+    labels = cox_covariates([g.label for g in cohort.versions])
+    labels.setdefault(VERSION_KEY, "Later protocol version (vs the first)")  # one version kept: constant, said so
+    picked = [key for key in picked if key in labels]
+    intervals = _intervals(definition, cohort, picked)
+    terms = [SCT, *((key, labels[key]) for key in picked)]
+    multivariate = statistics.cox_time_varying(intervals, terms)
+    ratios = {r.key: r for r in multivariate.ratios}
+    rows = [
+        CoxRow(key, label, statistics.cox_time_varying(intervals, [(key, label)]), ratios.get(key))
+        for key, label in terms
+    ]
+    return CoxReport(cohort.summary(), definition, picked, rows, multivariate)
 
 
 # --- Swimmer plot ----------------------------------------------------------------------------------------
@@ -375,12 +617,12 @@ class SwimmerLane:
 
 @dataclass(frozen=True)
 class Swimmer:
-    cohort: Cohort
+    cohort: CohortSummary
     lanes: list[SwimmerLane]
     sort: str
 
 
-def swimmer(cohort: Cohort, *, sort: str = "version") -> Swimmer:
+def swimmer(cohort: Cohort, sort: str = "version") -> Swimmer:
     """One lane per treated patient: first response, first MRD-negative evaluation, allogeneic SCT, relapse, and
     death or alive at the last contact; from the same endpoints and records as the other reports."""
     labels = {g.code: g.label for g in cohort.versions}
@@ -396,7 +638,7 @@ def swimmer(cohort: Cohort, *, sort: str = "version") -> Swimmer:
         mrd = next(
             (h.evaluation.assessed_on for h in o.history if h.evaluation.mrd_flow == MRDResult.NOT_DETECTED), None
         )
-        transplants = [t.transplant_date for t in o.patient.transplants.all()]
+        transplant = _first_transplant(o)
         lanes.append(
             SwimmerLane(
                 subject_id=o.patient.subject_id,
@@ -404,7 +646,7 @@ def swimmer(cohort: Cohort, *, sort: str = "version") -> Swimmer:
                 months=e.os_days / DAYS_PER_MONTH,
                 response=months(e.first_response_date),
                 mrd_negative=months(mrd) if e.responded else None,
-                transplant=months(min(transplants)) if transplants else None,
+                transplant=months(transplant),
                 relapse=months(e.relapse_date),
                 died=e.os_event,
             )
@@ -414,4 +656,4 @@ def swimmer(cohort: Cohort, *, sort: str = "version") -> Swimmer:
         lanes.sort(key=lambda lane: -lane.months)
     else:
         lanes.sort(key=lambda lane: (order.index(lane.version) if lane.version in order else len(order), -lane.months))
-    return Swimmer(cohort, lanes, sort if sort in SWIMMER_SORTS else "version")
+    return Swimmer(cohort.summary(), lanes, sort if sort in SWIMMER_SORTS else "version")

@@ -2,17 +2,21 @@
 
 Every estimate comes from a well-kept library, none is written by hand: exact (Clopper–Pearson) binomial
 intervals, Fisher's exact test, χ² and Mann–Whitney U from scipy; Kaplan–Meier estimates, their confidence
-intervals, medians and the log-rank test from lifelines.
+intervals, medians and the log-rank test from lifelines, and Cox regression with time-dependent covariates
+(lifelines' ``CoxTimeVaryingFitter``).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from lifelines import KaplanMeierFitter
+import pandas as pd
+from lifelines import CoxTimeVaryingFitter, KaplanMeierFitter
+from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.utils import median_survival_times
 from scipy import stats
@@ -159,7 +163,6 @@ class SurvivalCurve:
     rates: dict[float, Estimate]
     points: list[CurvePoint]
     at_risk: list[AtRisk]
-    fitter: KaplanMeierFitter | None = field(default=None, repr=False)
 
 
 def _finite(value) -> float | None:
@@ -182,7 +185,7 @@ def kaplan_meier(
     n = len(durations)
     if n == 0:
         empty = Estimate(None, None, None)
-        return SurvivalCurve(label, 0, 0, empty, dict.fromkeys(rate_times, empty), [], [], None)
+        return SurvivalCurve(label, 0, 0, empty, dict.fromkeys(rate_times, empty), [], [])
     fitter = KaplanMeierFitter(alpha=1 - confidence, label=label)
     fitter.fit(np.asarray(durations, dtype=float), np.asarray(events, dtype=bool))
     ci = fitter.confidence_interval_survival_function_
@@ -230,7 +233,7 @@ def kaplan_meier(
                 events=int(upto["observed"].sum()),
             )
         )
-    return SurvivalCurve(label, n, int(np.sum(events)), median, rates, points, at_risk, fitter)
+    return SurvivalCurve(label, n, int(np.sum(events)), median, rates, points, at_risk)
 
 
 def log_rank(groups: Sequence[tuple[Sequence[float], Sequence[bool]]]) -> TestResult:
@@ -246,3 +249,88 @@ def log_rank(groups: Sequence[tuple[Sequence[float], Sequence[bool]]]) -> TestRe
     events = [x for _, e in groups for x in e]
     labels = [i for i, (d, _) in enumerate(groups) for _ in d]
     return TestResult(LOG_RANK, float(multivariate_logrank_test(durations, labels, events).p_value))
+
+
+# --- Cox regression ---------------------------------------------------------------------------------------
+
+COX = "Cox proportional hazards (time-varying)"
+
+
+@dataclass(frozen=True)
+class HazardRatio:
+    """exp(coefficient) of one covariate with its Wald confidence interval and p-value."""
+
+    key: str
+    label: str
+    hazard_ratio: float
+    lower: float
+    upper: float
+    p: float
+
+
+@dataclass(frozen=True)
+class CoxModel:
+    """A fitted Cox model: its hazard ratios, the patients and events it used, and why it could not be fitted or
+    how its fit is doubtful (``note``; empty when there is nothing to say)."""
+
+    ratios: list[HazardRatio]
+    patients: int
+    events: int
+    note: str = ""
+
+    @property
+    def fitted(self) -> bool:
+        return bool(self.ratios)
+
+
+NOTHING_TO_FIT = "No patient with every covariate known and at least one event."
+NOT_ESTIMABLE = "Could not be estimated from these data"
+
+
+def cox_time_varying(
+    intervals: Sequence[dict], covariates: Sequence[tuple[str, str]], *, confidence: float = CONFIDENCE
+) -> CoxModel:
+    """lifelines' ``CoxTimeVaryingFitter`` (Efron ties) over counting-process intervals.
+
+    ``intervals``: one dict per (patient, interval) with ``id``, ``start``, ``stop``, ``event`` (True only on a
+    patient's last interval when it ends with the event) and a value for each covariate key; a patient with a
+    covariate unknown (``None``) in any interval is left out (complete cases). ``covariates``: (key, label) pairs.
+    """
+    keys = [key for key, _ in covariates]
+    incomplete = {row["id"] for row in intervals if any(row.get(k) is None for k in keys)}
+    rows = [row for row in intervals if row["id"] not in incomplete]
+    patients = len({row["id"] for row in rows})
+    events = sum(1 for row in rows if row["event"])
+    if not rows or not events:
+        return CoxModel([], patients, events, NOTHING_TO_FIT)
+    constant = [label for key, label in covariates if len({row[key] for row in rows}) < 2]
+    if constant:
+        return CoxModel([], patients, events, f"{NOT_ESTIMABLE}: every patient has the same {', '.join(constant)}.")
+    columns = ["id", "start", "stop", "event", *keys]
+    frame = pd.DataFrame([[row[c] for c in columns] for row in rows], columns=columns)
+    frame["event"] = frame["event"].astype(bool)
+    fitter = CoxTimeVaryingFitter(alpha=1 - confidence)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        try:
+            fitter.fit(frame, id_col="id", event_col="event", start_col="start", stop_col="stop")
+        except (ConvergenceError, np.linalg.LinAlgError, ValueError, ZeroDivisionError) as error:
+            return CoxModel([], patients, events, f"{NOT_ESTIMABLE}: {_first_sentence(error)}")
+    summary = fitter.summary
+    lower_name, upper_name = (c for c in summary.columns if c.startswith("exp(coef) ") and "%" in c)
+    labels = dict(covariates)
+    ratios = []
+    for key in keys:
+        row = summary.loc[key]
+        values = [float(row["exp(coef)"]), float(row[lower_name]), float(row[upper_name]), float(row["p"])]
+        if not all(math.isfinite(v) for v in values):
+            return CoxModel([], patients, events, f"{NOT_ESTIMABLE}: the estimate of {labels[key]} does not converge.")
+        ratios.append(HazardRatio(key, labels[key], *values))
+    doubtful = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    note = "The fit may be unstable (lifelines warns of near-complete separation or low variance)." if doubtful else ""
+    return CoxModel(ratios, patients, events, note)
+
+
+def _first_sentence(error: Exception) -> str:
+    text = str(error).strip().split("\n")[0]
+    return text.split(". ")[0].rstrip(".") + "." if text else type(error).__name__

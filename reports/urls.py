@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("table1/", views.table1, name="table1"),
     path("table2/", views.table2, name="table2"),
+    path("cox/<str:endpoint>/", views.cox, name="cox"),
     path("survival/<str:endpoint>/", views.survival, name="survival"),
     path("swimmer/", views.swimmer, name="swimmer"),
     path("swimmer.<str:fmt>", views.swimmer_image, name="swimmer-image"),

@@ -7,8 +7,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from trial.selectors import trial_home
+
 from . import plots, selectors
-from .filters import filter_form
+from .cache import cached_report
+from .filters import cox_covariate_form, filter_form
 
 PERMISSION = "reports.view_reports"
 CSV_COLUMNS = [
@@ -17,13 +20,20 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
-def _page(request, template, build, **context):
-    """Render ``template`` with the filter form and, when the filters are valid, what ``build(cohort)`` returns."""
+def report_for(user, filters, kind: str, build, *params):
+    """What ``build(cohort, *params)`` returns for these filters, from the cache while the data are unchanged
+    (:mod:`reports.cache`); ``kind`` and ``params`` name the report."""
+    return cached_report(kind, user, filters, lambda: build(selectors.cohort(user, filters), *params), *params)
+
+
+def _page(request, template, kind, build, *params, **context):
+    """Render ``template`` with the filter form and, when the filters are valid, the report ``kind`` (built by
+    ``build(cohort, *params)`` unless cached)."""
     form = filter_form(request.user, request.GET)
     report = None
     if form.is_valid():
         filters = form.filters()
-        report = build(selectors.cohort(request.user, filters))
+        report = report_for(request.user, filters, kind, build, *params)
         context["query"] = filters.query_string()
     return render(request, template, {"form": form, "report": report, **context})
 
@@ -45,19 +55,19 @@ def index(request):
             "os": selectors.survival(cohort, "os"),
         }
 
-    return _page(request, "reports/index.html", build)
+    return _page(request, "reports/index.html", "dashboard", build)
 
 
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def table1(request):
-    return _page(request, "reports/table1.html", selectors.table1)
+    return _page(request, "reports/table1.html", "table1", selectors.table1)
 
 
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def table2(request):
-    return _page(request, "reports/table2.html", selectors.table2)
+    return _page(request, "reports/table2.html", "table2", selectors.table2)
 
 
 @login_required
@@ -67,11 +77,34 @@ def survival(request, endpoint="os"):
     return _page(
         request,
         "reports/survival.html",
-        lambda cohort: selectors.survival(cohort, endpoint),
+        "survival",
+        selectors.survival,
+        endpoint,
         endpoint=endpoint,
         endpoints=selectors.ENDPOINTS.values(),
         rate_months=[12.0 * y for y in selectors.RATE_YEARS],
     )
+
+
+def cox_choices(user) -> dict[str, str]:
+    return selectors.cox_covariates([selectors.version_label(v) for v in trial_home(user)["versions"]])
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def cox(request, endpoint="os"):
+    """Cox regression of OS or RFS on SCT (time-dependent) and the Table 1 covariates the user picks."""
+    endpoint = _endpoint(endpoint)
+    picker = cox_covariate_form(request.GET, cox_choices(request.user))
+    context = {
+        "endpoint": endpoint,
+        "endpoints": selectors.ENDPOINTS.values(),
+        "picker": picker,
+        "active": f"cox-{endpoint}",
+    }
+    if not picker.is_valid():
+        return render(request, "reports/cox.html", {"form": filter_form(request.user, request.GET), **context})
+    return _page(request, "reports/cox.html", "cox", selectors.cox, endpoint, picker.picked(), **context)
 
 
 def _filter_errors(form) -> HttpResponse:
@@ -84,7 +117,7 @@ def _survival_or_400(request, endpoint):
     form = filter_form(request.user, request.GET)
     if not form.is_valid():
         return None, _filter_errors(form)
-    return selectors.survival(selectors.cohort(request.user, form.filters()), _endpoint(endpoint)), None
+    return report_for(request.user, form.filters(), "survival", selectors.survival, _endpoint(endpoint)), None
 
 
 @login_required
@@ -137,7 +170,9 @@ def swimmer(request):
     return _page(
         request,
         "reports/swimmer.html",
-        lambda cohort: selectors.swimmer(cohort, sort=sort),
+        "swimmer",
+        selectors.swimmer,
+        sort,
         sort=sort,
         sorts=selectors.SWIMMER_SORTS,
     )
@@ -151,7 +186,7 @@ def swimmer_image(request, fmt):
     form = filter_form(request.user, request.GET)
     if not form.is_valid():
         return _filter_errors(form)
-    report = selectors.swimmer(selectors.cohort(request.user, form.filters()), sort=_swimmer_sort(request))
+    report = report_for(request.user, form.filters(), "swimmer", selectors.swimmer, _swimmer_sort(request))
     response = HttpResponse(plots.render(plots.swimmer_figure(report), fmt), content_type=plots.FORMATS[fmt])
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="swimmer.{fmt}"'

@@ -227,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Cache: finished reports (reports.cache) are kept here per data version. One process's memory by default;
+# production names Redis (CACHE_URL=redis://redis:6379/1) so that every worker shares what one computed. ---
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=60 * 60)
+
 # --- Plots (reports): drawn on the server without a display; matplotlib caches its font list here ---
 MATPLOTLIB_BACKEND = "Agg"
 MATPLOTLIB_CONFIG_DIR = env("MPLCONFIGDIR", default=str(Path(tempfile.gettempdir()) / "trial-matplotlib"))

@@ -4,7 +4,7 @@ from .. import formatting
 
 register = template.Library()
 
-for name in ("count_percent", "proportion_ci", "p_value", "median_range", "months", "rate", "percent"):
+for name in ("count_percent", "proportion_ci", "p_value", "median_range", "months", "rate", "percent", "hazard_ratio"):
     register.filter(name, getattr(formatting, name))
 
 

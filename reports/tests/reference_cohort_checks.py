@@ -8,7 +8,8 @@ import pytest
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test
 
-from patients.models import Patient
+from patients.choices import TransplantStatus
+from patients.models import Patient, Transplant
 from responses.selectors import patient_endpoints
 
 # PROTOCOL.md §6, Table 2 of Kantarjian et al. 2023: (n, N) overall / original / amended.
@@ -59,6 +60,40 @@ def check_reports_against_reference_cohort(api_client, statistician, printout: s
         event_observed_A=[e.os_event for e in original], event_observed_B=[e.os_event for e in amended],
     ).p_value  # fmt: skip
     assert os["log_rank"]["p"] == pytest.approx(expected_p)
+    for curve, endpoints in zip(os["by_version"], groups.values(), strict=True):
+        by_version = KaplanMeierFitter().fit([e.os_days / MONTH for e in endpoints], [e.os_event for e in endpoints])
+        rate = next(r for r in curve["rates"] if r["months"] == 36)
+        assert rate["value"] == pytest.approx(float(by_version.survival_function_at_times(36).iloc[0]))
+
+    # The 4-month landmark, from the transplants as entered: of the patients followed past 4 months, SCT by then or not.
+    transplanted_on = {}
+    for t in Transplant.objects.filter(patient__site__code="REF", status=TransplantStatus.DONE).order_by(
+        "transplant_date"
+    ):
+        transplanted_on.setdefault(t.patient_id, t.transplant_date)
+    sct, no_sct = [], []
+    for o in outcomes:
+        if o.endpoints.os_days / MONTH <= 4:
+            continue
+        day = transplanted_on.get(o.patient.pk)
+        by_then = day is not None and (day - o.endpoints.treatment_start).days / MONTH <= 4
+        (sct if by_then else no_sct).append((o.endpoints.os_days / MONTH - 4, o.endpoints.os_event))
+    (landmark,) = [lm for lm in os["landmarks"] if lm["months"] == 4]
+    assert (landmark["transplanted"]["n"], landmark["not_transplanted"]["n"]) == (len(sct), len(no_sct))
+    assert landmark["excluded"] == len(outcomes) - len(sct) - len(no_sct)
+    assert sct and no_sct
+    expected_landmark_p = logrank_test(
+        [t for t, _ in sct], [t for t, _ in no_sct],
+        event_observed_A=[e for _, e in sct], event_observed_B=[e for _, e in no_sct],
+    ).p_value  # fmt: skip
+    assert landmark["log_rank"]["p"] == pytest.approx(expected_landmark_p)
+
+    # The dashboard prints them.
+    api_client.force_login(statistician)
+    dashboard = api_client.get("/reports/").content.decode()
+    assert f"{fitter.median_survival_time_:.1f}" in dashboard
+    assert 'data-testid="dashboard-landmark"' in dashboard and "SCT by 4 months" in dashboard
+
     # The cohort's seed is chosen for a median OS near the paper's 17 months.
     assert 12 <= os["overall"]["median_months"]["value"] <= 24
 

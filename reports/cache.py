@@ -1,0 +1,55 @@
+"""Finished reports, kept per (report, user's sites, filters, data version).
+
+The data version is the newest history row of every audited table, read in one query. Every audited write (create,
+change, withdrawal, in any process) adds a history row, so the version moves with any change to what the reports
+read. The next visit computes afresh, and a repeated visit computes nothing. Reports keep numbers, not records
+(:class:`reports.selectors.CohortSummary`), so what is cached is small; the cache is Django's (``CACHE_URL``:
+Redis in production, shared by every worker; memory of one process by default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from core.audit.integrity import audited_models
+
+from .filters import ReportFilters
+
+T = TypeVar("T")
+KEY_PREFIX = "reports:1"
+
+
+def data_version() -> str:
+    """A digest of the newest history id of each audited table: it changes whenever an audited record does."""
+    tables = sorted(model.history.model._meta.db_table for model in audited_models())
+    quote = connection.ops.quote_name
+    # Table names come from the models, never from input.
+    columns = ", ".join(f"(SELECT MAX(history_id) FROM {quote(table)})" for table in tables)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        newest = cursor.fetchone()
+    return hashlib.sha256(repr(list(zip(tables, newest, strict=True))).encode()).hexdigest()[:20]
+
+
+def report_key(kind: str, user, filters: ReportFilters, params: tuple = ()) -> str:
+    sites = ",".join(str(pk) for pk in sorted(user.site_ids()))
+    scope = f"{kind}|{sites}|{filters.query_string()}|{params!r}"
+    return f"{KEY_PREFIX}:{hashlib.sha256(scope.encode()).hexdigest()[:32]}:{data_version()}"
+
+
+def cached_report(kind: str, user, filters: ReportFilters, build: Callable[[], T], *params) -> T:
+    """The report ``kind`` for these sites, filters and ``params``: from the cache while the data are unchanged,
+    else built by ``build()`` and kept. The version is read before building, so a write during the build makes
+    the next visit compute again."""
+    key = report_key(kind, user, filters, params)
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        cache.set(key, found, settings.REPORTS_CACHE_SECONDS)
+    return found
