@@ -11,6 +11,7 @@ urlpatterns = [
     path("cox/<str:endpoint>/", views.cox, name="cox"),
     path("survival/<str:endpoint>/", views.survival, name="survival"),
     path("swimmer/", views.swimmer, name="swimmer"),
+    path("swimmer.csv", views.swimmer_csv, name="swimmer-csv"),
     path("swimmer.<str:fmt>", views.swimmer_image, name="swimmer-image"),
     path("survival/<str:endpoint>/data.csv", views.survival_csv, name="survival-csv"),
     path("survival/<str:endpoint>/<str:by>.<str:fmt>", views.survival_image, name="survival-image"),

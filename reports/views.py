@@ -144,8 +144,7 @@ def survival_csv(request, endpoint):
         return error
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{endpoint}-kaplan-meier.csv"'
-    cutoff = report.cohort.filters.cutoff
-    stamp = [cutoff.isoformat() if cutoff else "", report.cohort.computed_at.isoformat(timespec="seconds")]
+    stamp = _stamp(report.cohort)
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
     for curve in report.curves:
@@ -154,6 +153,41 @@ def survival_csv(request, endpoint):
                 [curve.label, f"{p.time:.2f}", f"{p.survival:.4f}", f"{p.lower:.4f}", f"{p.upper:.4f}", p.at_risk,
                  p.events, p.censored, *stamp]
             )  # fmt: skip
+    return response
+
+
+SWIMMER_CSV_COLUMNS = [
+    "subject_id", "protocol_version", "response_month", "mrd_negative_month", "transplant_month", "relapse_month",
+    "followed_months", "died", "data_cutoff", "computed_at",
+]  # fmt: skip
+
+
+def _stamp(cohort) -> list[str]:
+    cutoff = cohort.filters.cutoff
+    return [cutoff.isoformat() if cutoff else "", cohort.computed_at.isoformat(timespec="seconds")]
+
+
+def _month(value) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def swimmer_csv(request):
+    """The swimmer plot's data: one row per patient, months from the start of therapy (empty: not by the cut-off)."""
+    form = filter_form(request.user, request.GET)
+    if not form.is_valid():
+        return _filter_errors(form)
+    report = report_for(request.user, form.filters(), "swimmer", selectors.swimmer, _swimmer_sort(request))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="swimmer.csv"'
+    writer = csv.writer(response)
+    writer.writerow(SWIMMER_CSV_COLUMNS)
+    for lane in report.lanes:
+        writer.writerow(
+            [lane.subject_id, lane.version, _month(lane.response), _month(lane.mrd_negative), _month(lane.transplant),
+             _month(lane.relapse), _month(lane.months), "yes" if lane.died else "no", *_stamp(report.cohort)]
+        )  # fmt: skip
     return response
 
 

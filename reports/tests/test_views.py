@@ -160,3 +160,6 @@ def test_swimmer_plot_one_lane_per_treated_patient(client, investigator_a, small
     assert re.findall(r'<th scope="row">(SA-T\d)</th>', by_time) == ["SA-T3", "SA-T1", "SA-T2", "SA-T4"]
     svg = client.get("/reports/swimmer.svg?sort=time")
     assert svg["Content-Type"] == "image/svg+xml" and b"SA-T3" in svg.content
+    rows = list(csv.DictReader(io.StringIO(client.get("/reports/swimmer.csv?sort=time").content.decode())))
+    assert [r["subject_id"] for r in rows] == ["SA-T3", "SA-T1", "SA-T2", "SA-T4"]
+    assert (rows[0]["died"], rows[0]["followed_months"], rows[0]["transplant_month"]) == ("no", "13.14", "")
