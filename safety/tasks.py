@@ -32,11 +32,15 @@ class _Evaluate:
             )
 
 
+RULE_INPUT_APPS = frozenset({"patients", "dosing", "responses", "adverse_events"})
+
+
 def patient_id_of(instance) -> int | None:
-    """The patient a changed record belongs to (None for records outside a patient, and for flags)."""
+    """The patient a changed record belongs to (None for records outside a patient, for flags, and for records of
+    apps the rules do not read, such as an export's de-identification key)."""
     from .models import Flag
 
-    if isinstance(instance, Flag):
+    if isinstance(instance, Flag) or instance._meta.app_label not in RULE_INPUT_APPS:
         return None
     if isinstance(instance, Patient):
         return instance.pk

@@ -83,6 +83,7 @@ VIEW_PROTOCOL = [
     "trial.view_responserule",
 ]
 VIEW_REPORTS = ["reports.view_reports"]
+EXPORT_DATA = ["exports.export_data", "exports.view_export"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RESEARCH_NURSE: VIEW_PROTOCOL
@@ -108,8 +109,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + VIEW_CLINICAL
     + ["core.view_audit_trail", "core.withdraw_records"]
     + CORRECT_CLINICAL
-    + VIEW_REPORTS,
-    Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL + VIEW_REPORTS,
+    + VIEW_REPORTS
+    + EXPORT_DATA,
+    Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL + VIEW_REPORTS + EXPORT_DATA,
     Role.ADMINISTRATOR: VIEW_PROTOCOL
     + [
         "trial.view_user",
@@ -119,6 +121,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "trial.change_site",
         "auth.view_group",
         "core.view_audit_trail",
+        "exports.view_subjectkey",
     ],
 }
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "adverse_events",
     "safety",
     "reports",
+    "exports",
     "demo",  # last: the top tier (demo data, reference cohort); nothing imports it
 ]
 

@@ -11,6 +11,7 @@ from core.audit.integrity import audit_integrity_report
 from demo.cohort import DATA_CUT_OFF
 from dosing.choices import AdministrationStatus
 from dosing.models import PlannedAdministration
+from exports.tests.canary_checks import check_no_identifier_leaves
 from patients.models import Death, EligibilityAssessment, Patient
 from reports.tests.reference_cohort_checks import check_reports_against_reference_cohort
 from responses.models import MarrowAssessment
@@ -109,13 +110,19 @@ def test_reference_cohort_counted_from_derived_data_equals_table_2(db, api_clien
     assert not Flag.objects.filter(patient__in=patients, rule_code="DEV-14").exists()
 
     # The reports (Table 2, overall survival) over this cohort: the paper's figures, lifelines' curve.
-    check_reports_against_reference_cohort(api_client, make_user(Role.STATISTICIAN, Site.objects.get(code="REF")), text)
+    ref = Site.objects.get(code="REF")
+    check_reports_against_reference_cohort(api_client, make_user(Role.STATISTICIAN, ref), text)
 
     # A second run enters nothing.
     again = StringIO()
     call_command("reference_cohort", stdout=again)
     assert "already exists" in again.getvalue()
     assert Patient.objects.filter(site__code="REF").count() == 110
+
+    # De-identified exports of every dataset carry none of the identifiers and free text seeded in each.
+    check_no_identifier_leaves(
+        api_client, make_user(Role.STATISTICIAN, ref, username="stat_canary"), make_user(Role.INVESTIGATOR, ref)
+    )
 
 
 def test_reference_cohort_needs_the_first_registrations(make_patient):

@@ -1,0 +1,132 @@
+"""Datasets as CSV: the user's sites only, identified for who may see PHI, de-identified for everyone else, each
+export recorded."""
+
+import csv
+import hashlib
+import io
+from datetime import date, timedelta
+
+import pytest
+
+from core.audit.writes import audited_update
+from dosing.services import course_start
+from exports.datasets import DATASETS
+from exports.models import Export, SubjectKey
+from trial.choices import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def statistician_a(make_user, site_a):
+    return make_user(Role.STATISTICIAN, site_a)
+
+
+@pytest.fixture
+def data_manager_a(make_user, site_a):
+    return make_user(Role.DATA_MANAGER, site_a)
+
+
+@pytest.fixture
+def patients(make_patient, nurse_a, nurse_b, site_b):
+    a1 = make_patient()
+    audited_update(
+        a1, actor=nurse_a, given_name="Zelda", family_name="Quixotic", medical_record_number="MRN-CANARY-1",
+        date_of_birth=date(1930, 3, 1),
+    )  # fmt: skip
+    from decimal import Decimal
+
+    course_start(actor=nurse_a, patient=a1, start_date=date(2024, 1, 10), height_cm=Decimal(170), weight_kg=Decimal(70))
+    b1 = make_patient(nurse=nurse_b, site=site_b)
+    return {"A1": a1, "B1": b1}
+
+
+def _csv(response) -> list[dict]:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_a_statistician_gets_de_identified_rows_of_their_sites_only(api_client, statistician_a, patients):
+    api_client.force_authenticate(statistician_a)
+    (row,) = _csv(api_client.get("/api/v1/exports/datasets/patients/csv/"))  # site B's patient is not there
+    assert not {"given_name", "family_name", "medical_record_number", "date_of_birth"} & set(row)
+    key = SubjectKey.objects.get(patient=patients["A1"])
+    assert row["subject_id"] == key.pseudonym != "SA-T1"
+    assert row["registration_date"] == (date(2024, 1, 2) + timedelta(days=key.date_offset_days)).isoformat()
+    assert row["age_at_registration"] == "90+"  # born 1930, 93 at registration
+    # Every date of the patient moves by the same offset: the course still starts 8 days after registration.
+    (course,) = _csv(api_client.get("/api/v1/exports/datasets/courses/csv/"))
+    assert course["subject_id"] == key.pseudonym
+    shifted = date.fromisoformat(course["start_date"]) - date.fromisoformat(row["registration_date"])
+    assert shifted == timedelta(days=8)
+
+
+def test_the_key_is_made_once_and_reused(api_client, statistician_a, patients):
+    api_client.force_authenticate(statistician_a)
+    first = _csv(api_client.get("/api/v1/exports/datasets/patients/csv/"))
+    second = _csv(api_client.get("/api/v1/exports/datasets/patients/csv/"))
+    assert first == second
+    assert SubjectKey.objects.count() == 1
+    assert SubjectKey.history.filter(history_type="+").count() == 1
+
+
+def test_who_may_see_phi_gets_identified_rows_unless_they_ask(api_client, data_manager_a, investigator_a, patients):
+    investigator_a.user_permissions.add(*_export_permissions())
+    api_client.force_authenticate(investigator_a)
+    (row,) = _csv(api_client.get("/api/v1/exports/datasets/patients/csv/"))
+    assert (row["subject_id"], row["family_name"], row["age_at_registration"]) == ("SA-T1", "Quixotic", "93")
+    (row,) = _csv(api_client.get("/api/v1/exports/datasets/patients/csv/", {"deidentified": "1"}))
+    assert "family_name" not in row and row["subject_id"].startswith("S-")
+    # A data manager has no PHI permission: de-identified whatever they ask.
+    api_client.force_authenticate(data_manager_a)
+    (row,) = _csv(api_client.get("/api/v1/exports/datasets/patients/csv/", {"deidentified": "0"}))
+    assert "family_name" not in row
+
+
+def _export_permissions():
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(content_type__app_label="exports", codename__in=["export_data", "view_export"])
+
+
+def test_every_export_is_recorded_with_its_rows_and_checksum(api_client, statistician_a, patients):
+    api_client.force_authenticate(statistician_a)
+    response = api_client.get("/api/v1/exports/datasets/patients/csv/")
+    body = b"".join(response.streaming_content)
+    export = Export.objects.get(pk=response["X-Export-Id"])
+    assert (export.exported_by, export.dataset, export.format, export.deidentified) == (
+        statistician_a, "patients", "csv", True,
+    )  # fmt: skip
+    assert export.sites == "SA"
+    assert export.rows == 1 and export.sha256 == hashlib.sha256(body).hexdigest()
+    assert export.history.count() == 2  # started, finished
+
+
+def test_exports_need_the_export_permission(api_client, nurse_a, patients):
+    api_client.force_authenticate(nurse_a)
+    assert api_client.get("/api/v1/exports/datasets/").status_code == 403
+    assert api_client.get("/api/v1/exports/datasets/patients/csv/").status_code == 403
+    assert not Export.objects.exists()
+
+
+def test_an_unknown_dataset_is_a_404_naming_the_datasets(api_client, statistician_a):
+    api_client.force_authenticate(statistician_a)
+    response = api_client.get("/api/v1/exports/datasets/shoes/csv/")
+    assert response.status_code == 404
+    assert "patients" in response.json()["errors"][0]["message"]
+
+
+def test_the_data_dictionary_comes_from_the_models(api_client, statistician_a):
+    api_client.force_authenticate(statistician_a)
+    datasets = {d["name"]: d for d in api_client.get("/api/v1/exports/datasets/").json()}
+    assert set(datasets) == set(DATASETS)
+    patient = {c["variable"]: c for c in datasets["patients"]["columns"]}
+    assert "family_name" not in patient  # the statistician's files are de-identified: so is their dictionary
+    assert patient["sex"]["allowed_values"].startswith("female = Female")
+    assert patient["registration_date"]["identifying"] == "date"
+    baseline = {c["variable"]: c for c in datasets["baseline"]["columns"]}
+    assert baseline["wbc_1e9_per_l"]["unit"] == "×10⁹/L" and baseline["wbc_1e9_per_l"]["type"] == "decimal"
+    assert baseline["wbc_1e9_per_l"]["source"] == "patients.Baseline.wbc_1e9_per_l"
+    administrations = {c["variable"] for c in datasets["administrations"]["columns"]}
+    assert "subject_id" in administrations  # reached through the course
