@@ -79,7 +79,11 @@ def test_each_patient_counts_once_per_term_at_the_worst_grade_blood_counts_left_
 ):
     api_client.force_authenticate(statistician_a)
     body = api_client.get(API).json()
-    assert [(g["label"], g["n"]) for g in body["cohort"]["groups"]] == [("All", 3), ("Original", 1), ("Amended 2017", 2)]
+    assert [(g["label"], g["n"]) for g in body["cohort"]["groups"]] == [
+        ("All", 3),
+        ("Original", 1),
+        ("Amended 2017", 2),
+    ]
     assert body["denominator"] == "patients"
     assert [r["term"] for r in body["rows"]] == ["Diarrhea", "Vomiting"]  # no febrile neutropenia, no neutrophils
     # A1's three vomiting AEs count once, at grade 4; A2's vomiting at 3 (the grade 2 is not a grade 3–5 toxicity).
