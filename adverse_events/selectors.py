@@ -1,5 +1,6 @@
-"""Reads of the adverse-events app: terms, a patient's AEs with their window and SAE clock, the site log, Table 3,
-and the CTCAE lab-grading rules (read once per process and kept until the data is reloaded)."""
+"""Reads of the adverse-events app: terms, a patient's AEs with their window and SAE clock, the site log, the counts
+behind Table 3 (worst grade per patient and term) and SOS, and the CTCAE lab-grading rules (read once per process and
+kept until the data is reloaded)."""
 
 import functools
 from collections import defaultdict
@@ -199,39 +200,54 @@ def is_haematologic(term: CTCAETerm) -> bool:
     return term.soc == HAEMATOLOGIC_SOC or term.term in HAEMATOLOGIC_INVESTIGATIONS
 
 
-@dataclass
-class Table3Row:
-    term: str
-    soc: str
-    grade_3: int = 0
-    grade_4: int = 0
-    grade_5: int = 0
+@dataclass(frozen=True)
+class WorstGrade:
+    """A patient's worst grade of one CTCAE term."""
 
-    @property
-    def total(self) -> int:
-        return self.grade_3 + self.grade_4 + self.grade_5
+    patient_id: int
+    term: CTCAETerm
+    grade: int
 
 
-def table3(user, *, protocol_version=None) -> list[Table3Row]:
-    """The paper's Table 3: grade 3–5 non-haematologic toxicity, each patient counted once per term at
-    their worst grade. Sorted by the number of patients, then term."""
-    qs = AdverseEvent.objects.for_user(user).filter(grade__gte=3).select_related("term")
-    if protocol_version:
-        qs = qs.filter(patient__protocol_version__code=protocol_version)
+def worst_non_haematologic_grades(user, patient_ids, *, min_grade: int = 3, onset_by: date | None = None):
+    """Of the given patients of the user's sites, each patient's worst grade (at least ``min_grade``) of every
+    non-haematologic term, from the AEs with onset on or before ``onset_by`` (all of them when None): what the
+    paper's Table 3 counts, each patient once per term at the worst grade. One query."""
+    qs = AdverseEvent.objects.for_user(user).filter(patient_id__in=list(patient_ids), grade__gte=min_grade)
+    if onset_by is not None:
+        qs = qs.filter(onset_date__lte=onset_by)
     worst: dict[tuple[int, int], int] = {}
     terms = {}
-    for ae in qs.only("patient_id", "grade", "term__term", "term__soc", "term__id"):
+    for ae in qs.select_related("term").only("patient_id", "grade", "term__term", "term__soc", "term__meddra_code"):
         if is_haematologic(ae.term):
             continue
         key = (ae.patient_id, ae.term_id)
         worst[key] = max(worst.get(key, 0), ae.grade)
         terms[ae.term_id] = ae.term
-    rows: dict[int, Table3Row] = {}
-    for (_patient, term_id), grade in worst.items():
-        term = terms[term_id]
-        row = rows.setdefault(term_id, Table3Row(term.term, term.soc))
-        setattr(row, f"grade_{grade}", getattr(row, f"grade_{grade}") + 1)
-    return sorted(rows.values(), key=lambda r: (-r.total, r.term))
+    return [WorstGrade(patient_id, terms[term_id], grade) for (patient_id, term_id), grade in worst.items()]
+
+
+def sos_onsets(user, patient_ids, *, onset_by: date | None = None) -> dict[int, date]:
+    """The first onset of sinusoidal obstruction syndrome (the CTCAE term whose MedDRA code is the patient's protocol
+    version's ``sos_meddra_code``) of each of the given patients of the user's sites who had one, on or before
+    ``onset_by`` when given. Two queries."""
+    codes = {
+        version_id: str(int(value))
+        for version_id, value in ProtocolParameter.objects.filter(key="sos_meddra_code").values_list(
+            "protocol_version_id", "value"
+        )
+    }
+    qs = AdverseEvent.objects.for_user(user).filter(
+        patient_id__in=list(patient_ids), term__meddra_code__in=set(codes.values())
+    )
+    if onset_by is not None:
+        qs = qs.filter(onset_date__lte=onset_by)
+    first: dict[int, date] = {}
+    rows = qs.values_list("patient_id", "patient__protocol_version_id", "term__meddra_code", "onset_date")
+    for patient_id, version_id, code, onset in rows:
+        if codes.get(version_id) == str(code) and (patient_id not in first or onset < first[patient_id]):
+            first[patient_id] = onset
+    return first
 
 
 def ae_rows(aes, *, now=None) -> list[AERow]:

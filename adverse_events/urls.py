@@ -6,7 +6,6 @@ app_name = "adverse_events"
 
 urlpatterns = [
     path("log/", events.log, name="log"),
-    path("table3/", events.table3, name="table3"),
     path("terms/search/", events.term_search, name="term-search"),
     path("terms/<int:pk>/grades/", events.term_grades, name="term-grades"),
     path("patients/<int:patient_pk>/adverse-events/", events.patient_aes, name="patient-aes"),

@@ -8,7 +8,6 @@ from rest_framework.routers import DefaultRouter
 from adverse_events.api.events import AdverseEventViewSet
 from adverse_events.api.labs import LabResultViewSet, LabTestListView
 from adverse_events.api.observations import ClinicalObservationViewSet
-from adverse_events.api.table3 import Table3View
 from adverse_events.api.terms import CTCAETermViewSet
 from core.api.records import RecordHistoryView, RecordSignaturesView
 from core.views import healthz
@@ -18,7 +17,7 @@ from patients.api.baseline import BaselineViewSet
 from patients.api.eligibility import EligibilityAssessmentViewSet
 from patients.api.outcomes import DeathViewSet, FollowUpViewSet, OffStudyViewSet, TransplantViewSet
 from patients.api.patient import PatientViewSet
-from reports.api import CoxView, SurvivalView, Table1View, Table2View
+from reports.api import CoxView, SafetySummaryView, SurvivalView, Table1View, Table2View, Table3View
 from responses.api import EndpointListView, MarrowAssessmentViewSet, PatientEndpointsView
 from safety.api import FlagViewSet, SafetyRuleListView
 from trial.api import ProtocolVersionViewSet, SiteViewSet
@@ -52,10 +51,11 @@ api_v1 = [
     path("patients/<int:pk>/endpoints/", PatientEndpointsView.as_view(), name="api-patient-endpoints"),
     path("endpoints/", EndpointListView.as_view(), name="api-endpoints"),
     path("lab-tests/", LabTestListView.as_view(), name="api-lab-tests"),
-    path("table3/", Table3View.as_view(), name="api-table3"),
     path("safety-rules/", SafetyRuleListView.as_view(), name="api-safety-rules"),
     path("reports/table1/", Table1View.as_view(), name="api-reports-table1"),
     path("reports/table2/", Table2View.as_view(), name="api-reports-table2"),
+    path("reports/table3/", Table3View.as_view(), name="api-reports-table3"),
+    path("reports/safety/", SafetySummaryView.as_view(), name="api-reports-safety"),
     path("reports/survival/<str:endpoint>/", SurvivalView.as_view(), name="api-reports-survival"),
     path("reports/cox/<str:endpoint>/", CoxView.as_view(), name="api-reports-cox"),
     path("exports/datasets/", DatasetListView.as_view(), name="api-export-datasets"),

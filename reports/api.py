@@ -252,3 +252,98 @@ class CoxView(ReportView):
         if not picker.is_valid():
             raise exceptions.ValidationError(picker.errors)
         return Response(CoxSerializer(self.report(request, "cox", selectors.cox, endpoint, picker.picked())).data)
+
+
+# --- Table 3 and the safety summary ---------------------------------------------------------------------
+
+
+class Table3CellSerializer(serializers.Serializer):
+    grade_3 = ProportionSerializer(help_text="Patients whose worst grade of the term is 3, of the group's N.")
+    grade_4 = ProportionSerializer()
+    grade_5 = ProportionSerializer()
+    total = ProportionSerializer(help_text="Patients with the term at grade 3 or worse.")
+
+
+class Table3RowSerializer(serializers.Serializer):
+    term = serializers.CharField(help_text="CTCAE term.")
+    soc = serializers.CharField(help_text="System organ class.")
+    meddra_code = serializers.CharField()
+    cells = Table3CellSerializer(many=True, help_text="One per group, in the order of cohort.groups.")
+    comparison = TestSerializer(help_text="Of the totals, between the protocol versions.")
+
+
+class Table3Serializer(serializers.Serializer):
+    cohort = CohortSerializer()
+    denominator = serializers.CharField(help_text="Who the N counts: the group's patients (cohort.groups[].n).")
+    rows = Table3RowSerializer(many=True)
+
+
+class Table3View(ReportView):
+    """The paper's Table 3: grade 3–5 non-haematologic toxicity per CTCAE term, each patient counted once per term at
+    the worst grade, from AEs with onset by the cut-off; n/N with the exact 95% CI by all and by protocol version
+    (N: the group's patients), and the p-value of the versions' comparison of the totals. Most frequent first."""
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=Table3Serializer)
+    def get(self, request):
+        from .toxicity import table3
+
+        report = self.report(request, "table3", lambda cohort: table3(cohort, user=request.user))
+        return Response(Table3Serializer(report).data)
+
+
+class SOSRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="'sos' (all patients) or 'sos_sct' (patients with an allogeneic SCT).")
+    label = serializers.CharField()
+    denominator = serializers.CharField(help_text="Who the N counts.")
+    cells = ProportionSerializer(many=True, help_text="One per group, in the order of cohort.groups.")
+    comparison = TestSerializer(help_text="Between the protocol versions.")
+
+
+class TimeToSCTSerializer(serializers.Serializer):
+    cells = DistributionSerializer(
+        many=True,
+        help_text="Days from the last inotuzumab dose given on or before the first SCT to it; one per group.",
+    )
+    comparison = TestSerializer(help_text="Between the protocol versions.")
+
+
+class FlagCountSerializer(serializers.Serializer):
+    rule_code = serializers.CharField()
+    title = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class UrgentFlagSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject_id = serializers.CharField(source="patient.subject_id")
+    site = serializers.CharField(source="patient.site.code")
+    rule_code = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    raised_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField(help_text="The flag's page.")
+
+    def get_url(self, flag) -> str:
+        return flag.get_absolute_url()
+
+
+class SafetySummarySerializer(serializers.Serializer):
+    cohort = CohortSerializer()
+    sos = SOSRowSerializer(many=True)
+    last_inotuzumab_to_sct_days = TimeToSCTSerializer(source="last_inotuzumab_to_sct")
+    urgent_flags_total = serializers.IntegerField(source="flag_total", help_text="Open or acknowledged urgent flags.")
+    urgent_flags_by_rule = FlagCountSerializer(many=True, source="flag_counts")
+    urgent_flags = UrgentFlagSerializer(many=True, source="flags", help_text="Most recent first, at most 100.")
+
+
+class SafetySummaryView(ReportView):
+    """The safety summary: SOS n/N with the exact 95% CI by all and by protocol version, overall and among the
+    patients with an allogeneic SCT by the cut-off (Fisher exact between versions); median (range) days from the
+    last inotuzumab dose to the SCT; the open urgent safety flags (now, of the site and version filters), by rule."""
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=SafetySummarySerializer)
+    def get(self, request):
+        from .safety_summary import safety_summary
+
+        report = self.report(request, "safety", lambda cohort: safety_summary(cohort, user=request.user))
+        return Response(SafetySummarySerializer(report).data)

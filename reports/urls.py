@@ -16,3 +16,7 @@ urlpatterns = [
     path("survival/<str:endpoint>/data.csv", views.survival_csv, name="survival-csv"),
     path("survival/<str:endpoint>/<str:by>.<str:fmt>", views.survival_image, name="survival-image"),
 ]
+urlpatterns += [
+    path("table3/", views.table3, name="table3"),
+    path("safety/", views.safety, name="safety"),
+]

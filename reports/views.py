@@ -225,3 +225,29 @@ def swimmer_image(request, fmt):
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="swimmer.{fmt}"'
     return response
+
+
+# --- Table 3 and the safety summary ---------------------------------------------------------------------
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def table3(request):
+    """Grade 3–5 non-haematologic toxicity per term, each patient once at the worst grade, by all and by version."""
+    from . import toxicity
+
+    return _page(request, "reports/table3.html", "table3", lambda cohort: toxicity.table3(cohort, user=request.user))
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def safety(request):
+    """SOS incidence (all patients and the SCT subgroup), last inotuzumab dose to SCT, and the open urgent flags."""
+    from . import safety_summary
+
+    return _page(
+        request,
+        "reports/safety.html",
+        "safety",
+        lambda cohort: safety_summary.safety_summary(cohort, user=request.user),
+    )

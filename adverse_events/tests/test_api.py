@@ -1,5 +1,5 @@
-"""Adverse-events API: CTCAE terms, AEs with window and SAE clock, lab values with their grade and proposal,
-Table 3 — same rules and messages as the services."""
+"""Adverse-events API: CTCAE terms, AEs with window and SAE clock, lab values with their grade and proposal —
+same rules and messages as the services."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -303,7 +303,6 @@ def test_another_sites_ae_and_lab_values_answer_404(api_client, nurse_a, nurse_b
     assert AdverseEvent.objects.filter(patient=other).count() == 1
     ae.refresh_from_db()
     assert ae.grade == 2
-    assert api_client.get("/api/v1/table3/").json() == []
 
 
 def test_monitor_reads_but_cannot_report(api_client, make_user, site_a, nurse_a, treated):
@@ -471,31 +470,6 @@ def test_lab_tests_lists_one_test_per_analyte_with_its_ctcae_terms(api_client, n
     assert si["alt"]["units"] == ["U/L", "ukat/L"] and si["inr"]["units"] == [""] and si["inr"]["label"] == "INR"
 
 
-# --- Table 3 ---
-
-
-def test_table3_counts_the_worst_grade_once_per_patient(api_client, nurse_a, treated, make_treated):
-    report(nurse_a, treated, name="Nausea", grade=3)
-    report(nurse_a, treated, name="Nausea", grade=3, day=9)
-    report(nurse_a, treated, name="Vomiting", grade=4, day=9)
-    report(nurse_a, treated, name="Nausea", grade=2, day=10)
-    report(nurse_a, treated, name="Febrile neutropenia", grade=3)  # haematologic: not in Table 3
-    second = make_treated()
-    report(nurse_a, second, name="Nausea", grade=3)
-    report(nurse_a, second, name="Vomiting", grade=3, day=6)
-    report(nurse_a, second, name="Vomiting", grade=4, day=8)
-    api_client.force_authenticate(nurse_a)
-    rows = api_client.get("/api/v1/table3/").json()
-    assert rows == [
-        {"term": "Nausea", "soc": "Gastrointestinal disorders", "grade_3": 2, "grade_4": 0, "grade_5": 0, "total": 2},
-        {"term": "Vomiting", "soc": "Gastrointestinal disorders", "grade_3": 0, "grade_4": 2, "grade_5": 0, "total": 2},
-    ]
-    assert api_client.get("/api/v1/table3/", {"protocol_version": "amended-2017"}).json() == rows
-    assert api_client.get("/api/v1/table3/", {"protocol_version": "original"}).json() == []
-    unknown = api_client.get("/api/v1/table3/", {"protocol_version": "v99"})
-    assert unknown.status_code == 400 and set(errors_of(unknown)) == {"protocol_version"}
-
-
 def test_schema_documents_the_adverse_event_endpoints(client, nurse_a):
     client.force_login(nurse_a)
     spec = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
@@ -508,7 +482,6 @@ def test_schema_documents_the_adverse_event_endpoints(client, nurse_a):
         "/api/v1/lab-results/{id}/confirm/",
         "/api/v1/lab-results/{id}/dismiss/",
         "/api/v1/lab-tests/",
-        "/api/v1/table3/",
     ):
         assert path in spec["paths"], path
     ae = spec["components"]["schemas"]["AdverseEvent"]["properties"]

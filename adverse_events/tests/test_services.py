@@ -1,4 +1,4 @@
-"""Reporting adverse events: valid grades, verbatim, attribution, grade 5 and death, SAE clock, window, Table 3."""
+"""Reporting adverse events: valid grades, verbatim, attribution, grade 5 and death, SAE clock, window."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from adverse_events.models import CTCAETerm
-from adverse_events.selectors import patient_aes, site_ae_log, table3
+from adverse_events.selectors import patient_aes, site_ae_log
 from adverse_events.services import (
     ATTRIBUTION_MISSING,
     GRADE_5_NEEDS_DEATH,
@@ -123,16 +123,6 @@ def test_out_of_window_is_accepted_but_marked(nurse_a, treated):
     report(nurse_a, treated, onset=late, attributions={"vincristine": "unrelated", INO: "unrelated"})
     (row,) = patient_aes(nurse_a, treated)
     assert row.window.status == "out_of_window"
-
-
-def test_table3_counts_worst_grade_once_per_patient_non_haematologic(nurse_a, treated, make_patient):
-    report(nurse_a, treated, name="Nausea", grade=3)
-    report(nurse_a, treated, name="Nausea", grade=3, onset=START + timedelta(days=9))
-    report(nurse_a, treated, name="Vomiting", grade=4, onset=START + timedelta(days=9))
-    report(nurse_a, treated, name="Nausea", grade=2, onset=START + timedelta(days=10))
-    report(nurse_a, treated, name="Febrile neutropenia", grade=3)  # haematologic: not in Table 3
-    rows = {r.term: (r.grade_3, r.grade_4, r.grade_5, r.total) for r in table3(nurse_a)}
-    assert rows == {"Nausea": (1, 0, 0, 1), "Vomiting": (0, 1, 0, 1)}
 
 
 def test_log_filters_and_query_count_constant_in_aes(nurse_a, treated):

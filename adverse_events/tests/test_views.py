@@ -1,6 +1,6 @@
 """The adverse-event pages: the term type-ahead and the grades a term defines, the service's messages next to the
 fields, correction with a reason, the AE page with its window and SAE clock, the patient's list and panel, the site
-log with filters, Table 3, lab values that propose an AE, site scoping and query counts."""
+log with filters, lab values that propose an AE, site scoping and query counts."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -303,7 +303,7 @@ def test_other_sites_pages_are_404(client, nurse_b, nurse_a, treated):
 
 
 # ---------------------------------------------------------------------------------------------
-# The patient's AEs, the log, Table 3, query counts
+# The patient's AEs, the log, query counts
 # ---------------------------------------------------------------------------------------------
 
 
@@ -356,36 +356,6 @@ def test_log_and_patient_pages_queries_do_not_grow_with_aes(client, nurse_a, tre
             client.get(url)
         assert len(queries) == few[url], url
     assert client.get(urls[0]).content.decode().count('data-testid="ae-row"') == 7
-
-
-def test_table3_counts_patients_per_protocol_version_with_percentages(client, nurse_a, nurse_b, make_patient):
-    amended, _quiet, original = make_patient(), make_patient(), make_patient(version="original")
-    other_site = make_patient(nurse=nurse_b, site=nurse_b.sites.get())
-    report(nurse_a, amended, "Nausea", 3, attributions={})
-    report(nurse_a, amended, "Vomiting", 4, attributions={})
-    report(nurse_a, amended, "Febrile neutropenia", 3, attributions={})  # haematologic: not in Table 3
-    report(nurse_a, original, "Nausea", 3, attributions={})
-    report(nurse_b, other_site, "Nausea", 3, attributions={})
-    client.force_login(nurse_a)
-    url = reverse("adverse_events:table3")
-
-    def table(version=""):
-        response = client.get(url, {"version": version})
-        rows = {r["row"].term: (r["cells"], r["total"]) for r in response.context["rows"]}
-        return response.context["denominator"], rows
-
-    assert table() == (
-        3,
-        {"Nausea": ([(2, 67), (0, 0), (0, 0)], (2, 67)), "Vomiting": ([(0, 0), (1, 33), (0, 0)], (1, 33))},
-    )
-    assert table("original") == (1, {"Nausea": ([(1, 100), (0, 0), (0, 0)], (1, 100))})
-    assert table("amended-2017") == (
-        2,
-        {"Nausea": ([(1, 50), (0, 0), (0, 0)], (1, 50)), "Vomiting": ([(0, 0), (1, 50), (0, 0)], (1, 50))},
-    )
-    page = client.get(url).content.decode()
-    assert "N = <strong>3</strong> registered patients" in page
-    assert '2 <span class="text-muted">(67%)</span>' in page
 
 
 def test_patient_page_panel_shows_aes_and_open_lab_proposals(client, nurse_a, treated):

@@ -1,6 +1,6 @@
 """The adverse-event pages: reporting and correcting an AE (CTCAE term by type-ahead, then only the grades the term
 defines, with the term's own grade texts), an AE's page with its reporting window and SAE clock, the patient's AEs,
-the site AE log, Table 3, and lab values whose grade ≥ 3 proposes an AE for the nurse to confirm or dismiss.
+the site AE log, and lab values whose grade ≥ 3 proposes an AE for the nurse to confirm or dismiss.
 
 Every read goes through ``adverse_events.selectors`` (scoped to the user's sites: another site's record is a 404)
 and every write through ``adverse_events.services``; a service's ValidationError comes back next to the field it
@@ -21,9 +21,7 @@ from core.forms import SignatureForm, render_form, submit
 from core.paging import paginate
 from core.selectors import signatures_for
 from dosing.selectors import courses_for
-from patients.models import Patient
 from patients.selectors import patient_get
-from trial.models import ProtocolVersion
 
 from .. import selectors, services
 from ..choices import LabProposalStatus, SAECriterion, UnitSystem
@@ -278,7 +276,7 @@ def patient_aes(request, patient_pk):
 
 
 # ---------------------------------------------------------------------------------------------
-# Site AE log and Table 3
+# Site AE log
 # ---------------------------------------------------------------------------------------------
 
 
@@ -305,39 +303,6 @@ def log(request):
             "filtered": bool(filters),
             "query": query,
         },
-    )
-
-
-def _percent(count, denominator):
-    return round(100 * count / denominator) if denominator else None
-
-
-@login_required
-@permission_required("adverse_events.view_adverseevent", raise_exception=True)
-def table3(request):
-    """The paper's Table 3 from this system's data: grade 3–5 non-haematologic toxicity per term, each patient
-    counted once at their worst grade, as numbers and percentages of the registered patients in scope."""
-    versions = list(ProtocolVersion.objects.order_by("effective_date"))
-    code = request.GET.get("version", "")
-    version = next((v for v in versions if v.code == code), None)
-    registered = Patient.objects.for_user(request.user).followed()
-    if version is not None:
-        registered = registered.filter(protocol_version=version)
-    denominator = registered.count()
-    rows = [
-        {
-            "row": row,
-            "cells": [
-                (getattr(row, f"grade_{g}"), _percent(getattr(row, f"grade_{g}"), denominator)) for g in (3, 4, 5)
-            ],
-            "total": (row.total, _percent(row.total, denominator)),
-        }
-        for row in selectors.table3(request.user, protocol_version=version.code if version else None)
-    ]
-    return render(
-        request,
-        "adverse_events/table3.html",
-        {"rows": rows, "versions": versions, "version": version, "denominator": denominator},
     )
 
 
