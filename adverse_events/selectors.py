@@ -465,6 +465,4 @@ def sae_reports_due(user):
 
 def open_lab_proposals_of_sites(user):
     """Lab values of the user's sites whose proposed AE awaits confirmation or dismissal, the oldest first."""
-    return (
-        lab_results_for(user).filter(proposal_status=LabProposalStatus.PROPOSED).order_by("collected_on", "id")
-    )
+    return lab_results_for(user).filter(proposal_status=LabProposalStatus.PROPOSED).order_by("collected_on", "id")

@@ -24,4 +24,6 @@ class ReportsConfig(AppConfig):
         registry.register_home_panel(
             "reports_summary", template="reports/_home_summary.html", context=home_summary_panel, order=80
         )
-        registry.register_home_panel("reports_data", template="reports/_home_data.html", context=home_data_panel, order=90)
+        registry.register_home_panel(
+            "reports_data", template="reports/_home_data.html", context=home_data_panel, order=90
+        )

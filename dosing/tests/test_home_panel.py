@@ -45,7 +45,7 @@ def test_nurse_sees_a_dose_due_today_and_an_overdue_one_with_links_and_not_anoth
     page = home(client, nurse_a)
 
     assert 'data-testid="home-doses"' in page
-    assert "<strong>1</strong> due today · <strong class=\"text-danger\">1</strong> overdue" in page
+    assert '<strong>1</strong> due today · <strong class="text-danger">1</strong> overdue' in page
     assert f"{record_url(overdue)}?next=/" in page and f"{record_url(due_today)}?next=/" in page
     assert page.index(record_url(overdue)) < page.index(record_url(due_today))  # overdue first
     assert reverse("dosing:worklist") in page

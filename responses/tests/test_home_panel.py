@@ -36,7 +36,7 @@ def test_nurse_sees_marrow_evaluations_overdue_first_then_due_of_their_sites_onl
 
     start = page.index('data-testid="home-marrow-due"')
     panel = page[start : page.index("</section>", start)]
-    assert "<strong>1</strong> due · <strong class=\"text-danger\">1</strong> overdue" in panel
+    assert '<strong>1</strong> due · <strong class="text-danger">1</strong> overdue' in panel
     new_overdue = reverse("responses:assessment-new", args=[overdue.pk])
     new_due = reverse("responses:assessment-new", args=[due.pk])
     assert new_overdue in panel and new_due in panel and panel.index(new_overdue) < panel.index(new_due)
