@@ -17,6 +17,7 @@ from core.choices import SignatureMeaning
 from core.services import signature_sign
 from dosing.services import course_start
 from trial.choices import Role
+from trial.services import user_create
 
 
 def home(client, user):
@@ -117,3 +118,14 @@ def test_home_page_queries_do_not_grow_from_3_to_10_patients(client, make_user, 
     assert page.count('data-testid="home-sae-row"') == 5 and text_of(page, "home-sae-count") == "10"
     assert text_of(page, "home-proposal-count") == "10"
     assert len(many) == len(few), len(few)
+
+
+def test_a_user_holding_two_roles_sees_both_sets_of_panels(client, site_a, password):
+    both = user_create(
+        actor=None, username="nurse_and_statistician", password=password,
+        roles=[Role.RESEARCH_NURSE, Role.STATISTICIAN], sites=[site_a], first_name="Both", last_name="Roles",
+    )  # fmt: skip
+
+    page = home(client, both)
+
+    assert 'data-testid="home-doses"' in page and 'data-testid="home-data-access"' in page
