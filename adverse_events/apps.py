@@ -9,6 +9,7 @@ class AdverseEventsConfig(AppConfig):
     def ready(self):
         from core import registry
 
+        from . import selectors
         from .models import AdverseEvent, ClinicalObservation, LabResult
         from .selectors import ae_get, clinical_observation_get, lab_result_get
 
@@ -48,3 +49,20 @@ class AdverseEventsConfig(AppConfig):
             order=30,
         )
         registry.register_nav("AE log", "adverse_events:log", "adverse_events.view_adverseevent", order=40)
+
+        from .home import home_adverse_events_panel
+
+        registry.register_home_panel(
+            "adverse_events",
+            template="adverse_events/_home_adverse_events.html",
+            context=home_adverse_events_panel,
+            order=40,
+        )
+        registry.register_signature_expected(
+            AdverseEvent,
+            heading="Adverse events (grade and attribution review)",
+            records=lambda user: selectors.adverse_events_for(user).order_by("-onset_date", "-id"),
+            permission="adverse_events.view_adverseevent",
+            order=20,
+            describe=lambda ae: f"{ae.patient.subject_id}: {ae}",
+        )

@@ -467,3 +467,18 @@ def patient_clinical_observations(user, patient) -> list[ClinicalObservation]:
 def clinical_observations_of(patient_id: int) -> list[ClinicalObservation]:
     """The patient's clinical observations (weight, hepatomegaly, ascites) by date (one query)."""
     return list(ClinicalObservation.objects.filter(patient_id=patient_id).order_by("observed_on"))
+
+
+def sae_reports_due(user):
+    """Serious AEs of the user's sites whose expedited report is not yet submitted, the earliest-aware first (the
+    SAE clock of each is in :func:`ae_rows`)."""
+    return (
+        adverse_events_for(user)
+        .filter(serious=True, sae_aware_at__isnull=False, sae_reported_at__isnull=True)
+        .order_by("sae_aware_at", "id")
+    )
+
+
+def open_lab_proposals_of_sites(user):
+    """Lab values of the user's sites whose proposed AE awaits confirmation or dismissal, the oldest first."""
+    return lab_results_for(user).filter(proposal_status=LabProposalStatus.PROPOSED).order_by("collected_on", "id")

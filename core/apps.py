@@ -20,3 +20,15 @@ class CoreConfig(AppConfig):
         user_app = settings.AUTH_USER_MODEL.split(".")[0]
         registry.register_nav("API docs", "api-docs", order=90)
         registry.register_nav("Administration", "admin:index", f"{user_app}.change_user", order=100)
+
+        from .home import awaiting_signature_panel, recent_changes_panel
+
+        registry.register_home_panel(
+            "awaiting_signature",
+            template="core/_home_awaiting_signature.html",
+            context=awaiting_signature_panel,
+            order=60,
+        )
+        registry.register_home_panel(
+            "recent_changes", template="core/_home_recent_changes.html", context=recent_changes_panel, order=70
+        )

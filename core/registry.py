@@ -1,4 +1,5 @@
-"""Registries the apps fill in ``AppConfig.ready``: record types, navigation, panels of the patient and home pages.
+"""Registries the apps fill in ``AppConfig.ready``: record types (and which await a signature), navigation, panels
+of the patient and home pages.
 
 Record types: which can be signed and have their audit trail shown, and how to fetch one for a user.
 
@@ -43,6 +44,41 @@ def record_type_for(instance) -> RecordType:
 
 def get_record(user, label: str, pk):
     return record_type(label).getter(user, pk)
+
+
+def record_types() -> list[RecordType]:
+    """Every registered record type, by label (the home page counts their recent changes)."""
+    return sorted(_registry.values(), key=lambda t: t.label)
+
+
+# --- Records awaiting a signature -------------------------------------------------------------------
+# Of the signable record types, those an investigator is expected to sign (their page carries the signature form
+# and the trial asks for it); each app registers its own in AppConfig.ready. The home page lists the records of
+# the user's sites that have no valid signature yet (never signed, or voided by a later change).
+
+
+@dataclass(frozen=True)
+class SignatureExpected:
+    label: str  # "app_label.modelname"
+    model: type
+    heading: str  # what the records are, plural, in the user's words ("Eligibility assessments")
+    records: Callable  # (user) -> queryset of the user's sites' records expected to be signed, newest first
+    permission: str  # the permission the records' pages require
+    order: int
+    describe: Callable = str  # (record) -> the record in a few words, naming its patient
+
+
+_signature_expected: dict[str, SignatureExpected] = {}
+
+
+def register_signature_expected(model, *, heading: str, records, permission: str, order: int, describe=str):
+    """Ask for a signature on every record of ``model`` that ``records(user)`` returns (listed until signed)."""
+    label = model._meta.label_lower
+    _signature_expected[label] = SignatureExpected(label, model, heading, records, permission, order, describe)
+
+
+def signatures_expected() -> list[SignatureExpected]:
+    return sorted(_signature_expected.values(), key=lambda s: (s.order, s.label))
 
 
 # --- Navigation -------------------------------------------------------------------------------------

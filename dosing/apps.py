@@ -43,3 +43,7 @@ class DosingConfig(AppConfig):
             "courses", template="dosing/_patient_courses_panel.html", context=patient_courses_panel, order=10
         )
         registry.register_nav("Worklist", "dosing:worklist", "dosing.change_plannedadministration", order=20)
+
+        from .home import home_doses_panel
+
+        registry.register_home_panel("doses", template="dosing/_home_doses.html", context=home_doses_panel, order=20)

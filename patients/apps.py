@@ -61,3 +61,15 @@ class PatientsConfig(AppConfig):
         registry.register_home_panel(
             "enrolment", template="patients/_home_enrolment_panel.html", context=home_enrolment_panel, order=10
         )
+        from .choices import PatientStatus
+        from .selectors import patient_list
+
+        registry.register_signature_expected(
+            Patient,
+            heading="Registered patients (registration and record review)",
+            records=lambda user: patient_list(user, status=PatientStatus.REGISTERED).order_by(
+                "-registration_date", "-id"
+            ),
+            permission="patients.view_patient",
+            order=10,
+        )

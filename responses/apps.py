@@ -32,3 +32,9 @@ class ResponsesConfig(AppConfig):
             "responses", template="responses/_patient_responses_panel.html", context=patient_responses_panel, order=20
         )
         registry.register_nav("Marrow due", "responses:due", "responses.add_marrowassessment", order=30)
+
+        from .home import home_marrow_due_panel
+
+        registry.register_home_panel(
+            "marrow_due", template="responses/_home_marrow_due.html", context=home_marrow_due_panel, order=30
+        )

@@ -21,3 +21,7 @@ class SafetyConfig(AppConfig):
         registry.register_patient_panel(
             "flags", template="safety/_patient_flags_panel.html", context=patient_flags_panel, order=40
         )
+
+        from .home import home_flags_panel
+
+        registry.register_home_panel("flags", template="safety/_home_flags.html", context=home_flags_panel, order=50)

@@ -1,8 +1,9 @@
 """Reads of the safety app: flags scoped to the user's sites."""
 
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
-from .choices import ACTIVE_STATUSES
+from .choices import ACTIVE_STATUSES, FlagStatus, Severity
 from .models import Flag
 
 
@@ -29,3 +30,20 @@ def flag_get(user, pk) -> Flag:
 
 def active_flag_count(user) -> int:
     return Flag.objects.for_user(user).filter(status__in=ACTIVE_STATUSES).count()
+
+
+def urgent_active_flags(user):
+    """Urgent flags of the user's sites still open or acknowledged, the newest first."""
+    return flags_for(user, status="active", severity=Severity.URGENT)
+
+
+def active_flag_counts_by_rule(user) -> list[dict]:
+    """How many flags of the user's sites are open or acknowledged, per rule (``rule_code``, ``open``, ``total``),
+    the rule with most first; one query."""
+    return list(
+        Flag.objects.for_user(user)
+        .filter(status__in=ACTIVE_STATUSES)
+        .values("rule_code")
+        .annotate(total=Count("id"), open=Count("id", filter=Q(status=FlagStatus.OPEN)))
+        .order_by("-total", "rule_code")
+    )
