@@ -1,10 +1,7 @@
 """The reports' panels of the home page (registered in ``ReportsConfig.ready``): the dashboard's summary (patients in
 scope, overall response rate with its exact 95% CI, median overall survival) and the ways to the data (the report
 pages, the API schema and its documentation). Both for holders of ``reports.view_reports``; the summary's queries
-are the dashboard's, whose number does not grow with the patients."""
-
-from . import selectors
-from .filters import ReportFilters
+are the dashboard's (and its cached report), whose number does not grow with the patients."""
 
 PERMISSION = "reports.view_reports"  # every report page
 
@@ -14,10 +11,13 @@ def home_summary_panel(context):
     user = context["user"]
     if not user.has_perm(PERMISSION):
         return {"show": False}
-    cohort = selectors.cohort(user, ReportFilters())
-    table2 = selectors.table2(cohort)
-    orr = next((row for row in table2.rows if row.key == "orr"), None)
-    return {"show": True, "cohort": cohort, "orr": orr, "os": selectors.survival(cohort, "os")}
+    from . import selectors  # here, not at app start: they import lifelines and pandas
+    from .filters import ReportFilters
+    from .views import DASHBOARD, report_for
+
+    dashboard = report_for(user, ReportFilters(), DASHBOARD, selectors.dashboard)  # shared with the dashboard page
+    orr = next((row for row in dashboard.table2.rows if row.key == "orr"), None)
+    return {"show": True, "cohort": dashboard.table2.cohort, "orr": orr, "os": dashboard.os}
 
 
 def home_data_panel(context):
@@ -25,4 +25,6 @@ def home_data_panel(context):
     user = context["user"]
     if not user.has_perm(PERMISSION):
         return {"show": False}
-    return {"show": True, "endpoints": selectors.ENDPOINTS.values()}
+    from .selectors import ENDPOINTS
+
+    return {"show": True, "endpoints": ENDPOINTS.values()}

@@ -593,6 +593,25 @@ def cox(cohort: Cohort, endpoint: str, picked: list[str]) -> CoxReport:
     return CoxReport(cohort.summary(), definition, picked, rows, multivariate)
 
 
+# --- Dashboard ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The dashboard's numbers: best response and overall survival (with its landmarks)."""
+
+    table2: Table2
+    os: SurvivalReport
+
+    @property
+    def cohort(self) -> CohortSummary:
+        return self.table2.cohort
+
+
+def dashboard(cohort: Cohort) -> Dashboard:
+    return Dashboard(table2(cohort), survival(cohort, "os"))
+
+
 # --- Swimmer plot ----------------------------------------------------------------------------------------
 
 SWIMMER_SORTS = {

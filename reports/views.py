@@ -14,6 +14,7 @@ from .cache import cached_report
 from .filters import cox_covariate_form, filter_form
 
 PERMISSION = "reports.view_reports"
+DASHBOARD = "dashboard"
 CSV_COLUMNS = [
     "curve", "time_months", "survival", "ci_lower_95", "ci_upper_95", "at_risk", "events", "censored",
     "data_cutoff", "computed_at",
@@ -49,13 +50,7 @@ def _endpoint(endpoint: str):
 def index(request):
     """The dashboard: the patients in scope, response rate and median overall survival, with links to each table."""
 
-    def build(cohort):
-        return {
-            "table2": selectors.table2(cohort),
-            "os": selectors.survival(cohort, "os"),
-        }
-
-    return _page(request, "reports/index.html", "dashboard", build)
+    return _page(request, "reports/index.html", DASHBOARD, selectors.dashboard)
 
 
 @login_required
