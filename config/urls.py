@@ -76,6 +76,7 @@ urlpatterns = [
     path("adverse-events/", include("adverse_events.urls")),
     path("safety/", include("safety.urls")),
     path("reports/", include("reports.urls")),
+    path("exports/", include("exports.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -211,7 +211,7 @@ DATASETS: dict[str, Dataset] = {
         ),
         _dataset("lab_results", "Lab values", LabResult, coded=("lab_test", "lab_term", "unit")),
         _dataset("clinical_observations", "Clinical observations", ClinicalObservation),
-        _dataset("flags", "Safety flags", Flag, coded=("rule_code", "title", "dedup_key")),
+        _dataset("flags", "Safety flags", Flag, coded=("rule_code", "title")),
     ]
 }  # fmt: skip
 

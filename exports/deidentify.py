@@ -11,7 +11,6 @@ import secrets
 from datetime import timedelta
 
 from core.audit.writes import audited_bulk_create
-from patients.models import Patient
 
 from .datasets import AGE, DATE, FREE_TEXT, IDENTIFIER, SUBJECT, Column
 from .models import SubjectKey
@@ -32,7 +31,7 @@ def _offset() -> int:
     return secrets.randbelow(2 * MAX_OFFSET_DAYS + 1) - MAX_OFFSET_DAYS
 
 
-def _new_key(patient: Patient, taken: set[str]) -> SubjectKey:
+def _new_key(patient, taken: set[str]) -> SubjectKey:
     while True:
         pseudonym = f"{PSEUDONYM_PREFIX}{secrets.token_hex(4).upper()}"
         if pseudonym not in taken:

@@ -1,7 +1,7 @@
 """Writes of the exports: the record of each export (who, what, when, which sites, de-identified or not)."""
 
 from core.audit.writes import audited_create
-from patients.models import Patient
+from patients.selectors import patient_list
 
 from .datasets import Dataset
 from .deidentify import subject_keys
@@ -25,5 +25,5 @@ def dataset_export_csv(*, actor, dataset: Dataset, deidentified: bool):
                sites=sites),
         actor=actor,
     )  # fmt: skip
-    keys = subject_keys(Patient.objects.for_user(actor), actor=actor) if deidentified else None
+    keys = subject_keys(patient_list(actor), actor=actor) if deidentified else None
     return export, csv_chunks(dataset, actor, deidentified=deidentified, keys=keys, export=export)

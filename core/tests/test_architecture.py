@@ -22,6 +22,7 @@ PURE_OR_READS = ("selectors", "services", "choices", "derivations", "roles")
 MODELS_ALLOWED = {
     "models": "foreign keys to the patient",
     "tasks": "isinstance check that finds the patient of a changed record",
+    "datasets": "an export is one flat table per model: its columns and data dictionary are read from the fields",
 }
 FRAMEWORK = "core"  # the top tier uses the framework as any app does
 

@@ -58,7 +58,7 @@ def test_nurse_records_a_reduced_dose_from_the_worklist_and_sees_it_on_the_calen
     page.get_by_label("Username").fill(nurse.username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Worklist").click()
+    page.get_by_role("link", name="Worklist", exact=True).click()
     assert "Today," in page.get_by_test_id("worklist-day").first.inner_text()
     page.get_by_role("link", name="Record Cyclophosphamide day 1 dose 1 for SA-0001").click()
 

@@ -6,17 +6,65 @@ any de-identified file, and every one must appear in the identified files (else 
 would prove nothing)."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.contrib.auth.models import Permission
 
+from core.audit.writes import audited_create, audited_update
 from exports.datasets import DATASETS, FREE_TEXT, IDENTIFIER
 
 CANARY_DATE = date(1911, 11, 11)  # a date of birth no shifted date can be
 
 
-def seed_canaries() -> dict[str, str]:
-    """canary text → "dataset.column", written into the first record of each dataset (a test's data set-up, not a
-    clinical write: straight to the table)."""
+def _dose_override(actor, values):
+    """The cohort never needs one (no dose past a cumulative maximum): one on its first given dose, made with the
+    canary ``values``."""
+    from dosing.models import DoseOverride, PlannedAdministration
+
+    dose = PlannedAdministration.objects.filter(status="given").order_by("pk").first()
+    override = DoseOverride(
+        administration=dose, cumulative_before_per_m2=Decimal(1), dose_per_m2=Decimal(1), maximum_per_m2=Decimal(1),
+        authorised_by=actor, **values,
+    )  # fmt: skip
+    return audited_create(override, actor=actor)
+
+
+def _lab_result(actor, values):
+    """The cohort records no lab value: a low potassium of its first patient, then the canary ``values``."""
+    from adverse_events.services import lab_result_record
+    from patients.models import Patient
+
+    patient = Patient.objects.filter(site__code="REF").order_by("pk").first()
+    lab = lab_result_record(
+        actor=actor, patient=patient, collected_on=patient.registration_date, value=Decimal("2.8"),
+        lab_test="potassium", unit="mmol/L", lower_limit_normal=Decimal("3.5"), upper_limit_normal=Decimal("5.1"),
+    )  # fmt: skip
+    audited_update(lab, actor=actor, reason="Canary values for the de-identification check", **values)
+
+
+def _flag(actor, values):
+    """No flag is left on the cohort: one made for its first patient with the canary ``values``."""
+    from django.utils import timezone
+
+    from patients.models import Patient
+    from safety.choices import RuleKind, Severity
+    from safety.models import Flag
+
+    patient = Patient.objects.filter(site__code="REF").order_by("pk").first()
+    now = timezone.now()
+    flag = Flag(
+        patient=patient, rule_code="CANARY", rule_kind=RuleKind.values[0], title="Canary", severity=Severity.INFO,
+        raised_at=now, last_seen_at=now, **{"dedup_key": "canary", **values},
+    )  # fmt: skip
+    audited_create(flag, actor=actor)
+
+
+# Datasets the reference cohort has no record of.
+MAKE_FIRST = {"dose_overrides": _dose_override, "lab_results": _lab_result, "flags": _flag}
+
+
+def seed_canaries(actor) -> dict[str, str]:
+    """canary text → "dataset.column", written (audited, by ``actor``) into the first record of each dataset."""
     canaries: dict[str, str] = {}
     for dataset in DATASETS.values():
         targets = [
@@ -25,7 +73,6 @@ def seed_canaries() -> dict[str, str]:
         if not targets:
             continue
         record = dataset.model._default_manager.order_by("pk").first()
-        assert record is not None, f"{dataset.name}: no record to seed a canary in"
         changes = {}
         for column in targets:
             if column.type == "date":
@@ -35,7 +82,11 @@ def seed_canaries() -> dict[str, str]:
             canary = f"CANARY{len(canaries):03d}Z"
             canaries[canary] = f"{dataset.name}.{column.name}"
             changes[column.lookup] = [canary] if column.type == "list" else canary
-        dataset.model._default_manager.all()._audited().filter(pk=record.pk).update(**changes)
+        if record is None:
+            assert dataset.name in MAKE_FIRST, f"{dataset.name}: no record to seed a canary in"
+            MAKE_FIRST[dataset.name](actor, changes)
+        else:
+            audited_update(record, actor=actor, reason="Canary values for the de-identification check", **changes)
     return canaries
 
 
@@ -47,7 +98,7 @@ def _download(api_client, name: str, **params) -> str:
 
 def check_no_identifier_leaves(api_client, statistician, investigator) -> None:
     """``statistician``: no PHI permission (de-identified files); ``investigator``: may see PHI (identified)."""
-    canaries = seed_canaries()
+    canaries = seed_canaries(investigator)
     assert len(canaries) >= 10
     investigator.user_permissions.add(*Permission.objects.filter(content_type__app_label="exports"))
     api_client.force_authenticate(investigator)

@@ -130,3 +130,15 @@ def test_the_data_dictionary_comes_from_the_models(api_client, statistician_a):
     assert baseline["wbc_1e9_per_l"]["source"] == "patients.Baseline.wbc_1e9_per_l"
     administrations = {c["variable"] for c in datasets["administrations"]["columns"]}
     assert "subject_id" in administrations  # reached through the course
+
+
+def test_the_exports_page_lists_the_datasets_and_downloads_one(client, statistician_a, patients):
+    client.force_login(statistician_a)
+    page = client.get("/exports/").content.decode()
+    assert 'data-testid="dataset-adverse_events"' in page and "Your files are de-identified" in page
+    assert 'href="/exports/"' in page  # in the navigation
+    response = client.get("/exports/patients.csv")
+    assert response["Content-Disposition"] == 'attachment; filename="patients-deidentified.csv"'
+    body = b"".join(response.streaming_content).decode()
+    assert "Quixotic" not in body and "S-" in body
+    assert "patients" in client.get("/exports/").content.decode().split('data-testid="recent-exports"')[1]

@@ -37,7 +37,7 @@ def test_nurse_sees_the_derived_response_change_as_she_types_then_saves(
     page.get_by_label("Username").fill(nurse_a.username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Marrow due").click()
+    page.get_by_role("link", name="Marrow due", exact=True).click()
     page.get_by_role("link", name=f"Record marrow evaluation for {patient.subject_id}").click()
 
     form_url = page.url

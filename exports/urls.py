@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "exports"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<str:name>.csv", views.dataset_csv, name="dataset-csv"),
+]

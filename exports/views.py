@@ -1,0 +1,45 @@
+"""The exports page: every dataset with its data dictionary and CSV download, and your last exports."""
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+
+from .datasets import DATASETS
+from .models import Export
+from .services import dataset_export_csv, deidentified_for
+from .stream import columns_of
+
+PERMISSION = "exports.export_data"
+RECENT = 10
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def index(request):
+    deidentified = deidentified_for(request.user, asked=False)
+    datasets = [(d, columns_of(d, deidentified=deidentified)) for d in DATASETS.values()]
+    recent = Export.objects.filter(exported_by=request.user).order_by("-created_at")[:RECENT]
+    return render(
+        request,
+        "exports/index.html",
+        {
+            "datasets": datasets,
+            "deidentified": deidentified,
+            "may_see_phi": not deidentified_for(request.user, asked=False),
+            "recent": recent,
+        },
+    )
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def dataset_csv(request, name):
+    """The dataset as CSV, streamed (the page's download link; scripts use the API)."""
+    if name not in DATASETS:
+        raise Http404("No such dataset.")
+    deidentified = deidentified_for(request.user, asked=request.GET.get("deidentified") == "1")
+    _export, chunks = dataset_export_csv(actor=request.user, dataset=DATASETS[name], deidentified=deidentified)
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    suffix = "-deidentified" if deidentified else ""
+    response["Content-Disposition"] = f'attachment; filename="{name}{suffix}.csv"'
+    return response
