@@ -1,8 +1,9 @@
 """Benchmark of the investigator dashboards at 1,000 and 10,000 patients: `make bench`, `python -m bench.dashboards`.
 
 Builds the patients with ``bench.cohort.grow_to`` (the reference cohort through the services, then clones in bulk)
-in a throw-away database: SQLite in memory, or BENCH_DATABASE_URL (created if missing), e.g.
-``make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_x``. Sizes from BENCH_DASHBOARD_SIZES
+in a throw-away database: SQLite in memory, or BENCH_DATABASE_URL (created if missing; run again, it is topped up),
+e.g. ``make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_x`` (which gives this one its own
+database, ``bench_x_dashboards``). Sizes from BENCH_DASHBOARD_SIZES
 (default ``1000,10000``), grown in increasing order in the same database. Then, logged in as an investigator of
 every site, times each reports page and API report twice: cold (the cache cleared before each request) and cached
 (the same request repeated, median of BENCH_CACHED_RUNS), with the ratio and each page's query count, so a query
@@ -136,7 +137,7 @@ def profile_cold(client, url, top=10):
 
 def main():
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    url = os.environ.get("BENCH_DATABASE_URL", "sqlite://:memory:")
+    url = os.environ.get("BENCH_DATABASE_URL") or "sqlite://:memory:"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     ensure_database(url)
