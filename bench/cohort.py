@@ -183,7 +183,7 @@ def load_templates(relations: list[Relation], patient_ids: list[int]) -> list[Te
             if getattr(row, name) is not None
         ]
         patient = by_patient[pid][Patient][0]
-        templates.append(Template(pid, patient.subject_id, by_patient[pid], max(dates)))
+        templates.append(Template(pid, patient.subject_id, by_patient[pid], max(dates, default=date.min)))
     return templates
 
 
@@ -246,8 +246,8 @@ def grow_to(n: int, *, seed: int = SEED, verbose: bool = True) -> CloneStats:
         template = templates[(first_sequence - 1 + i) % len(templates)]
         site = sites[i % len(sites)]
         next_subject[site.pk] += 1
-        latest_shift = (today - template.latest).days
-        shift = rng.randint(-SHIFT_DAYS, min(SHIFT_DAYS, latest_shift))
+        latest_shift = max(-SHIFT_DAYS, min(SHIFT_DAYS, (today - template.latest).days))
+        shift = rng.randint(-SHIFT_DAYS, latest_shift)
         clones.append(Clone(template, first_sequence + i, site, next_subject[site.pk], timedelta(days=shift)))
     for start in range(0, len(clones), CHUNK_PATIENTS):
         _write_chunk(relations, clones[start : start + CHUNK_PATIENTS], stats)
