@@ -11,8 +11,9 @@ Clones get new subject IDs, sequence numbers and MRNs, are spread over a few ben
 dates shifted by a whole number of days so that registration periods vary (never past today).
 
 Clones skip ``full_clean`` (their templates passed it) and the audited-write listeners (the safety engine is not
-re-run: the templates' flags are cloned instead; the cache is cleared at the end). Works on PostgreSQL and SQLite;
-prints rows per second. Run again on the same database, it only adds the patients that are missing.
+re-run: the templates' flags are cloned instead; the cache is cleared at the end). Records tied to a patient's rows
+only through a generic relation (``core.Signature``) are not cloned; the reference cohort has none. Works on
+PostgreSQL and SQLite; prints rows per second. Run again on the same database, it only adds the patients missing.
 """
 
 from __future__ import annotations
@@ -153,6 +154,9 @@ def patient_relations() -> list[Relation]:
             )
         )
     _check_unique_values(relations)
+    for r in relations:
+        if r.model._meta.many_to_many:
+            raise CloneError(f"{r.model._meta.label} has many-to-many fields: teach bench.cohort to copy them.")
     return relations
 
 
