@@ -13,8 +13,11 @@ import time
 
 def main():
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "sqlite://:memory:")
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or "sqlite://:memory:"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    from bench.dashboards import ensure_database
+
+    ensure_database(os.environ["DATABASE_URL"])  # its own database: the first bench registers patients in the other
     import django
 
     django.setup()

@@ -9,8 +9,10 @@ Redis in production, shared by every worker; memory of one process by default).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.conf import settings
@@ -53,6 +55,23 @@ def cached_report(kind: str, user, filters: ReportFilters, build: Callable[[], T
     key = report_key(kind, user, filters, params)
     found = cache.get(key)
     if found is None:
-        found = build()
+        with collector_paused():
+            found = build()
         cache.set(key, found, settings.REPORTS_CACHE_SECONDS)
     return found
+
+
+@contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector while a report is built.
+
+    A build makes some 100,000 short-lived objects (model instances, endpoints) and almost no reference cycles. The
+    collector's passes over them took half of a cold build at 10,000 patients (``make bench``). Memory is still
+    freed by reference counting; the collector runs again as usual once the build is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
