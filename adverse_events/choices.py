@@ -22,7 +22,7 @@ class SAECriterion(models.TextChoices):
 
 
 class ActionTaken(models.TextChoices):
-    NONE = "none", "None"
+    NONE = "none", "No action taken"
     DOSE_REDUCED = "dose_reduced", "Dose reduced"
     DOSE_HELD = "dose_held", "Dose held / delayed"
     DRUG_WITHDRAWN = "drug_withdrawn", "Drug withdrawn"

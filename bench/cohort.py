@@ -49,6 +49,8 @@ SHIFT_DAYS = 3 * 365  # each clone's dates move by up to this many days, either 
 CHUNK_PATIENTS = 100  # clones written per transaction
 BATCH_SIZE = 2000
 CLONE_REASON = "Created (benchmark clone of a reference-cohort patient)"
+# Apps whose per-patient rows are not trial data: an export's de-identification key is made at the first export.
+NOT_CLONED_APPS = frozenset({"exports"})
 SEED = 12
 
 
@@ -119,7 +121,7 @@ def patient_relations() -> list[Relation]:
     while changed:
         changed = False
         for model in apps.get_models():
-            if model in owned or _is_history(model) or model._meta.proxy:
+            if model in owned or _is_history(model) or model._meta.proxy or model._meta.app_label in NOT_CLONED_APPS:
                 continue
             for f in model._meta.concrete_fields:
                 if f.is_relation and not f.null and f.related_model in owned:

@@ -23,8 +23,11 @@ NOT_CHECKED = ("/admin/",)
 
 
 def visible_text(page: str) -> str:
-    """The text a user reads: without scripts, styles, tags and attributes, entities decoded."""
+    """The text a user reads: without scripts, styles, tags and attributes, entities decoded. A data dictionary's
+    variable names (``<code class="variable">``, the exports page) are what a statistician reads the files by: not
+    checked."""
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'<code class="variable">.*?</code>', " ", page, flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
