@@ -75,6 +75,7 @@ def test_statistician_sees_the_reports_and_api_links_and_none_of_the_nurses_work
     for url in (reverse("reports:table1"), reverse("reports:survival", args=["os"]), reverse("reports:swimmer")):
         assert f'href="{url}"' in page
     assert f'href="{reverse("api-schema")}"' in page and f'href="{reverse("api-docs")}"' in page
+    assert f'href="{reverse("exports:index")}"' in page and "(CSV, de-identified)" in page
     for nurse_panel in ("home-doses", "home-marrow-due", "home-adverse-events"):
         assert f'data-testid="{nurse_panel}"' not in page
     assert 'data-testid="home-doses"' in home(client, nurse_a)
