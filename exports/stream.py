@@ -44,9 +44,10 @@ def rows(dataset: Dataset, user, *, deidentified: bool, keys: dict | None = None
             yield [as_text(row[c.name]) for c in columns]
 
 
-def _repeatable_read():
-    """Make the current transaction read the database as it was at its first read (PostgreSQL; call first)."""
-    if connection.vendor == "postgresql":
+def _repeatable_read(outermost: bool):
+    """Make the transaction just begun read the database as it was at its first read (PostgreSQL; call first).
+    Inside an enclosing transaction (a test, a job that began one) the enclosing transaction's isolation holds."""
+    if outermost and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
@@ -66,8 +67,9 @@ def csv_chunks(dataset: Dataset, user, *, deidentified: bool, keys=None, export=
         digest.update(chunk)
         return chunk
 
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        _repeatable_read()
+        _repeatable_read(outermost)
         for row in rows(dataset, user, deidentified=deidentified, keys=keys):
             writer.writerow(row)
             count += 1

@@ -142,3 +142,35 @@ def test_the_exports_page_lists_the_datasets_and_downloads_one(client, statistic
     body = b"".join(response.streaming_content).decode()
     assert "Quixotic" not in body and "S-" in body
     assert "patients" in client.get("/exports/").content.decode().split('data-testid="recent-exports"')[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_during_an_export_does_not_appear_half_way(api_client, statistician_a, make_patient, nurse_a):
+    """The file is read from one snapshot, not page by page: a patient registered while it streams is not in it."""
+    import threading
+
+    from django.db import connection
+
+    from exports import stream
+
+    if connection.vendor != "postgresql":
+        pytest.skip("The snapshot (REPEATABLE READ) is PostgreSQL's; SQLite has one writer and no concurrent reader.")
+    for _ in range(3):
+        make_patient()
+    api_client.force_authenticate(statistician_a)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stream, "CHUNK_ROWS", 1)  # a chunk per row: the write lands between two of them
+        chunks = iter(api_client.get("/api/v1/exports/datasets/patients/csv/").streaming_content)
+        first = next(chunks)
+
+        def register_another():
+            make_patient()
+            connection.close()
+
+        writer = threading.Thread(target=register_another)
+        writer.start()
+        writer.join()
+        rest = b"".join(chunks)
+    rows = list(csv.DictReader(io.StringIO((first + rest).decode())))
+    assert len(rows) == 3  # the fourth patient, committed half-way, is not in the file
+    assert _csv(api_client.get("/api/v1/exports/datasets/patients/csv/")).__len__() == 4
