@@ -12,7 +12,7 @@ from adverse_events.api.terms import CTCAETermViewSet
 from core.api.records import RecordHistoryView, RecordSignaturesView
 from core.views import healthz
 from dosing.api import AdministrationViewSet, CourseViewSet, PatientCumulativeDosesView
-from exports.api import DatasetCSVView, DatasetDetailView, DatasetListView
+from exports.api import DatasetCSVView, DatasetDetailView, DatasetListView, StudyZipView
 from patients.api.baseline import BaselineViewSet
 from patients.api.eligibility import EligibilityAssessmentViewSet
 from patients.api.outcomes import DeathViewSet, FollowUpViewSet, OffStudyViewSet, TransplantViewSet
@@ -59,6 +59,7 @@ api_v1 = [
     path("reports/survival/<str:endpoint>/", SurvivalView.as_view(), name="api-reports-survival"),
     path("reports/cox/<str:endpoint>/", CoxView.as_view(), name="api-reports-cox"),
     path("exports/datasets/", DatasetListView.as_view(), name="api-export-datasets"),
+    path("exports/study.zip", StudyZipView.as_view(), name="api-export-study-zip"),
     path("exports/datasets/<str:name>/", DatasetDetailView.as_view(), name="api-export-dataset"),
     path("exports/datasets/<str:name>/csv/", DatasetCSVView.as_view(), name="api-export-dataset-csv"),
     path("records/<str:label>/<int:pk>/history/", RecordHistoryView.as_view(), name="api-record-history"),

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .datasets import DATASETS
-from .services import dataset_export_csv, deidentified_for
+from .services import dataset_export_csv, deidentified_for, study_export_zip
 from .stream import columns_of
 
 PERMISSION = "exports.export_data"
@@ -108,3 +108,28 @@ class DatasetCSVView(APIView):
         response["Content-Disposition"] = f'attachment; filename="{dataset.name}{suffix}.csv"'
         response["X-Export-Id"] = str(export.pk)
         return response
+
+
+class StudyZipView(APIView):
+    """The whole study over your sites as one ZIP, streamed: every dataset's CSV, its data dictionary
+    (``dictionary/<name>.csv``) and ``manifest.json`` (per file its rows and SHA-256; who, when, which sites,
+    de-identified or not, and the newest audit-history id of each table the data include)."""
+
+    permission_classes = [CanExport]
+
+    @extend_schema(
+        parameters=[DEIDENTIFIED],
+        responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The ZIP file.")},
+    )
+    def get(self, request):
+        deidentified = deidentified_for(request.user, asked=_asked(request))
+        export, chunks = study_export_zip(actor=request.user, deidentified=deidentified)
+        return zip_response(export, chunks, deidentified)
+
+
+def zip_response(export, chunks, deidentified: bool) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type="application/zip")
+    suffix = "-deidentified" if deidentified else ""
+    response["Content-Disposition"] = f'attachment; filename="NCT01371630-study{suffix}.zip"'
+    response["X-Export-Id"] = str(export.pk)
+    return response

@@ -26,13 +26,14 @@ class SubjectKey(AuditedModel):
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
+    ZIP = "zip", "ZIP of every dataset (CSV), dictionaries and manifest"
 
 
 class Export(AuditedModel):
     """One export: who took which dataset, in which format, de-identified or not, and how many rows."""
 
     exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    dataset = models.CharField(max_length=50)
+    dataset = models.CharField(max_length=50, help_text="The dataset, or 'study' for the whole-study ZIP.")
     format = models.CharField(max_length=10, choices=ExportFormat.choices)
     deidentified = models.BooleanField()
     sites = models.CharField(max_length=200, help_text="Codes of the sites the export covered.")

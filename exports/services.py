@@ -3,10 +3,13 @@
 from core.audit.writes import audited_create
 from patients.selectors import patient_list
 
+from .bundle import study_zip_chunks
 from .datasets import Dataset
 from .deidentify import subject_keys
 from .models import Export, ExportFormat
 from .stream import csv_chunks
+
+STUDY = "study"
 
 PHI_PERMISSION = "trial.view_phi"
 
@@ -16,14 +19,25 @@ def deidentified_for(user, *, asked: bool) -> bool:
     return asked or not user.has_perm(PHI_PERMISSION)
 
 
-def dataset_export_csv(*, actor, dataset: Dataset, deidentified: bool):
-    """Start an export of ``dataset`` over the actor's sites: the audited record, the de-identification keys it
-    needs, and the CSV chunks to stream (the record gets the rows and SHA-256 when the last chunk is out)."""
+def _start(actor, name: str, export_format: str, deidentified: bool):
+    """The audited record of an export over the actor's sites, and the de-identification keys it needs."""
     sites = ",".join(sorted(actor.sites.values_list("code", flat=True)))
     export = audited_create(
-        Export(exported_by=actor, dataset=dataset.name, format=ExportFormat.CSV, deidentified=deidentified,
-               sites=sites),
+        Export(exported_by=actor, dataset=name, format=export_format, deidentified=deidentified, sites=sites),
         actor=actor,
-    )  # fmt: skip
+    )
     keys = subject_keys(patient_list(actor), actor=actor) if deidentified else None
+    return export, keys
+
+
+def dataset_export_csv(*, actor, dataset: Dataset, deidentified: bool):
+    """Start an export of ``dataset``: its record and the CSV chunks to stream (the record gets the rows and
+    SHA-256 when the last chunk is out)."""
+    export, keys = _start(actor, dataset.name, ExportFormat.CSV, deidentified)
     return export, csv_chunks(dataset, actor, deidentified=deidentified, keys=keys, export=export)
+
+
+def study_export_zip(*, actor, deidentified: bool):
+    """Start an export of the whole study: its record and the ZIP chunks to stream."""
+    export, keys = _start(actor, STUDY, ExportFormat.ZIP, deidentified)
+    return export, study_zip_chunks(actor, deidentified=deidentified, keys=keys, export=export)

@@ -11,6 +11,8 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
@@ -44,19 +46,33 @@ def rows(dataset: Dataset, user, *, deidentified: bool, keys: dict | None = None
             yield [as_text(row[c.name]) for c in columns]
 
 
-def _repeatable_read(outermost: bool):
-    """Make the transaction just begun read the database as it was at its first read (PostgreSQL; call first).
-    Inside an enclosing transaction (a test, a job that began one) the enclosing transaction's isolation holds."""
-    if outermost and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+@contextmanager
+def snapshot():
+    """One transaction whose reads all see the database as it was at its first read: REPEATABLE READ on PostgreSQL
+    when the export begins the transaction (inside an enclosing one, a test's or a job's, that one's holds)."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
-def csv_chunks(dataset: Dataset, user, *, deidentified: bool, keys=None, export=None) -> Iterator[bytes]:
-    """The CSV file in chunks of about ``CHUNK_ROWS`` rows (UTF-8), read in one transaction; ``export``, when
-    given, gets the row count and SHA-256 once the last chunk is out (a download cut short leaves them empty)."""
-    digest = hashlib.sha256()
-    count = -1  # the header is not a row
+@dataclass
+class Written:
+    """What a file held once written: its rows (the header not counted) and SHA-256."""
+
+    rows: int = 0
+    digest: object = field(default_factory=hashlib.sha256)  # a hashlib SHA-256
+
+    @property
+    def sha256(self) -> str:
+        return self.digest.hexdigest()
+
+
+def encode_csv(lines: Iterator[list[str]], written: Written) -> Iterator[bytes]:
+    """CSV lines (the first is the header) as UTF-8 chunks of about ``CHUNK_ROWS`` rows, counted and hashed into
+    ``written`` as they go."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
 
@@ -64,19 +80,35 @@ def csv_chunks(dataset: Dataset, user, *, deidentified: bool, keys=None, export=
         chunk = buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
-        digest.update(chunk)
+        written.digest.update(chunk)
         return chunk
 
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        _repeatable_read(outermost)
-        for row in rows(dataset, user, deidentified=deidentified, keys=keys):
-            writer.writerow(row)
-            count += 1
-            if count and count % CHUNK_ROWS == 0:
-                yield flush()
-        last = flush()
+    count = -1  # the header is not a row
+    for line in lines:
+        writer.writerow(line)
+        count += 1
+        if count and count % CHUNK_ROWS == 0:
+            yield flush()
+    written.rows = max(count, 0)
+    yield flush()
+
+
+def finish(export, written: Written) -> None:
+    """The export's record gets its rows and SHA-256 (a download cut short never gets here: both stay empty)."""
+    audited_update(export, actor=export.exported_by, reason="Export finished", rows=written.rows,
+                   sha256=written.sha256)  # fmt: skip
+
+
+def csv_chunks(dataset: Dataset, user, *, deidentified: bool, keys=None, export=None) -> Iterator[bytes]:
+    """The dataset's CSV file in chunks, read from one snapshot; ``export``, when given, is finished with the file's
+    rows and SHA-256 before its last chunk goes out (in the same transaction)."""
+    written = Written()
+    with snapshot():
+        pending = None
+        for chunk in encode_csv(rows(dataset, user, deidentified=deidentified, keys=keys), written):
+            if pending is not None:
+                yield pending
+            pending = chunk
         if export is not None:
-            audited_update(export, actor=export.exported_by, reason="Export finished", rows=count,
-                           sha256=digest.hexdigest())  # fmt: skip
-    yield last
+            finish(export, written)
+    yield pending

@@ -6,5 +6,6 @@ app_name = "exports"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("study.zip", views.study_zip, name="study-zip"),
     path("<str:name>.csv", views.dataset_csv, name="dataset-csv"),
 ]

@@ -6,7 +6,7 @@ from django.shortcuts import render
 
 from .datasets import DATASETS
 from .models import Export
-from .services import dataset_export_csv, deidentified_for
+from .services import dataset_export_csv, deidentified_for, study_export_zip
 from .stream import columns_of
 
 PERMISSION = "exports.export_data"
@@ -43,3 +43,14 @@ def dataset_csv(request, name):
     suffix = "-deidentified" if deidentified else ""
     response["Content-Disposition"] = f'attachment; filename="{name}{suffix}.csv"'
     return response
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def study_zip(request):
+    """The whole study as one ZIP (every dataset, its dictionary, the manifest), streamed."""
+    from .api import zip_response
+
+    deidentified = deidentified_for(request.user, asked=request.GET.get("deidentified") == "1")
+    export, chunks = study_export_zip(actor=request.user, deidentified=deidentified)
+    return zip_response(export, chunks, deidentified)

@@ -174,3 +174,31 @@ def test_a_write_during_an_export_does_not_appear_half_way(api_client, statistic
     rows = list(csv.DictReader(io.StringIO((first + rest).decode())))
     assert len(rows) == 3  # the fourth patient, committed half-way, is not in the file
     assert _csv(api_client.get("/api/v1/exports/datasets/patients/csv/")).__len__() == 4
+
+
+def test_the_whole_study_zip_holds_every_dataset_its_dictionary_and_a_manifest(api_client, statistician_a, patients):
+    import json
+    import zipfile
+
+    api_client.force_authenticate(statistician_a)
+    response = api_client.get("/api/v1/exports/study.zip")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    body = b"".join(response.streaming_content)
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    names = set(archive.namelist())
+    assert {f"{name}.csv" for name in DATASETS} | {f"dictionary/{name}.csv" for name in DATASETS} <= names
+    manifest = json.loads(archive.read("manifest.json"))
+    assert (manifest["exported_by"], manifest["sites"], manifest["deidentified"]) == ("statistician_sa", ["SA"], True)
+    for entry in manifest["files"]:
+        data = archive.read(entry["file"])
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert entry["rows"] == len(data.decode().splitlines()) - 1
+    assert {e["dataset"]: e["rows"] for e in manifest["files"]}["patients"] == 1  # site A's only
+    assert manifest["last_audit_history_id"]["patients_historicalpatient"] >= 1
+    # The same pseudonyms and dates as the dataset's own download.
+    single = b"".join(api_client.get("/api/v1/exports/datasets/patients/csv/").streaming_content)
+    assert archive.read("patients.csv") == single
+    assert b"Quixotic" not in body and b"family_name" not in archive.read("dictionary/patients.csv")
+    export = Export.objects.get(pk=response["X-Export-Id"])
+    assert (export.dataset, export.format, export.sha256) == ("study", "zip", hashlib.sha256(body).hexdigest())
+    assert export.rows == sum(e["rows"] for e in manifest["files"])
