@@ -145,7 +145,9 @@ def test_the_exports_page_lists_the_datasets_and_downloads_one(client, statistic
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_write_during_an_export_does_not_appear_half_way(api_client, statistician_a, make_patient, nurse_a):
+def test_a_write_during_an_export_does_not_appear_half_way(
+    protocol_reloaded, api_client, statistician_a, make_patient, nurse_a
+):
     """The file is read from one snapshot, not page by page: a patient registered while it streams is not in it."""
     import threading
 
