@@ -1,7 +1,7 @@
 """The exports page: every dataset with its data dictionary and CSV download, and your last exports."""
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from .datasets import DATASETS
@@ -17,7 +17,7 @@ RECENT = 10
 @permission_required(PERMISSION, raise_exception=True)
 def index(request):
     deidentified = deidentified_for(request.user, asked=False)
-    datasets = [(d, columns_of(d, deidentified=deidentified)) for d in DATASETS.values()]
+    datasets = [(d, columns_of(d, deidentified=deidentified)) for d in DATASETS.values()]  # for the column counts
     recent = Export.objects.filter(exported_by=request.user).order_by("-created_at")[:RECENT]
     return render(
         request,
@@ -31,14 +31,49 @@ def index(request):
     )
 
 
+def _dataset(name):
+    if name not in DATASETS:
+        raise Http404("No such dataset.")
+    return DATASETS[name]
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def dataset(request, name):
+    """One dataset's data dictionary (the columns of the user's file) and its downloads."""
+    dataset = _dataset(name)
+    deidentified = deidentified_for(request.user, asked=False)
+    return render(
+        request,
+        "exports/dataset.html",
+        {
+            "dataset": dataset,
+            "columns": columns_of(dataset, deidentified=deidentified),
+            "deidentified": deidentified,
+            "may_see_phi": not deidentified,
+        },
+    )
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def dataset_dictionary(request, name):
+    """The data dictionary as CSV (the same file the study ZIP holds)."""
+    from .bundle import dictionary_csv
+
+    dataset = _dataset(name)
+    deidentified = deidentified_for(request.user, asked=request.GET.get("deidentified") == "1")
+    response = HttpResponse(dictionary_csv(dataset, deidentified=deidentified), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-dictionary.csv"'
+    return response
+
+
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def dataset_csv(request, name):
     """The dataset as CSV, streamed (the page's download link; scripts use the API)."""
-    if name not in DATASETS:
-        raise Http404("No such dataset.")
     deidentified = deidentified_for(request.user, asked=request.GET.get("deidentified") == "1")
-    _export, chunks = dataset_export_csv(actor=request.user, dataset=DATASETS[name], deidentified=deidentified)
+    _export, chunks = dataset_export_csv(actor=request.user, dataset=_dataset(name), deidentified=deidentified)
     response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     suffix = "-deidentified" if deidentified else ""
     response["Content-Disposition"] = f'attachment; filename="{name}{suffix}.csv"'

@@ -204,3 +204,16 @@ def test_the_whole_study_zip_holds_every_dataset_its_dictionary_and_a_manifest(a
     export = Export.objects.get(pk=response["X-Export-Id"])
     assert (export.dataset, export.format, export.sha256) == ("study", "zip", hashlib.sha256(body).hexdigest())
     assert export.rows == sum(e["rows"] for e in manifest["files"])
+
+
+def test_each_dataset_has_a_dictionary_page_and_csv(client, statistician_a):
+    client.force_login(statistician_a)
+    page = client.get("/exports/").content.decode()
+    assert 'href="/exports/baseline/"' in page
+    baseline = client.get("/exports/baseline/").content.decode()
+    assert 'data-testid="dictionary"' in baseline and "×10⁹/L" in baseline
+    assert "family_name" not in client.get("/exports/patients/").content.decode()  # not in a de-identified file
+    rows = list(csv.DictReader(io.StringIO(client.get("/exports/baseline/dictionary.csv").content.decode())))
+    wbc = next(r for r in rows if r["variable"] == "wbc_1e9_per_l")
+    assert (wbc["type"], wbc["unit"], wbc["source"]) == ("decimal", "×10⁹/L", "patients.Baseline.wbc_1e9_per_l")
+    assert client.get("/exports/shoes/").status_code == 404
