@@ -115,6 +115,16 @@ def monitor_a(make_user, site_a):
 
 
 @pytest.fixture
+def statistician_a(make_user, site_a):
+    return make_user(Role.STATISTICIAN, site_a)
+
+
+@pytest.fixture
+def data_manager_a(make_user, site_a):
+    return make_user(Role.DATA_MANAGER, site_a)
+
+
+@pytest.fixture
 def make_patient(nurse_a, site_a):
     """A registered patient (registered 2 Jan 2024) with a baseline; ``nurse``/``site`` pick another site."""
     counter = iter(range(1, 1000))

@@ -17,7 +17,7 @@ from .choices import SignatureStatus
 from .models import Signature
 from .services import AUDIT_TRAIL_PERMISSION, SIGN_PERMISSION
 
-PANEL_ROWS = 5
+PANEL_ROWS = registry.HOME_PANEL_ROWS
 CHANGES_DAYS = 7
 HISTORY_ACTIONS = {"+": "created", "~": "changed", "-": "withdrawn"}
 
@@ -52,11 +52,11 @@ def awaiting_signature_panel(context):
         return {"show": False}
     groups = []
     for kind in kinds:
-        records = unsigned(kind.model, kind.records(user))
-        count = records.count()
+        count, records = registry.first_rows(unsigned(kind.model, kind.records(user)))
         if count:
-            rows = [(kind.describe(r), r.get_absolute_url()) for r in records[:PANEL_ROWS]]
-            groups.append(AwaitingGroup(kind.heading, count, rows))
+            groups.append(
+                AwaitingGroup(kind.heading, count, [(kind.describe(r), r.get_absolute_url()) for r in records])
+            )
     return {"show": True, "signer": signer, "groups": groups, "total": sum(g.count for g in groups)}
 
 

@@ -145,6 +145,15 @@ def patient_panels() -> list[Panel]:
     return panels(PATIENT_PAGE)
 
 
+HOME_PANEL_ROWS = 5  # a home panel lists at most this many rows, with a link to its full page
+
+
+def first_rows(queryset, rows: int = HOME_PANEL_ROWS) -> tuple[int, list]:
+    """A home panel's reading of ``queryset``: how many, and the first ``rows`` (no second query when none)."""
+    count = queryset.count()
+    return count, list(queryset[:rows]) if count else []
+
+
 def register_home_panel(name: str, *, template: str, context, order: int):
     register_panel(HOME_PAGE, name, template=template, context=context, order=order)
 

@@ -4,9 +4,10 @@
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.registry import HOME_PANEL_ROWS
+
 from . import selectors
 
-PANEL_ROWS = 5
 PERMISSION = "dosing.change_plannedadministration"  # records a dose (the worklist's action)
 
 
@@ -26,5 +27,5 @@ def home_doses_panel(context):
         "due_today": counts["due_today"],
         "overdue": counts["overdue"],
         "total": total,
-        "doses": list(doses[:PANEL_ROWS]) if total else [],
+        "doses": list(doses[:HOME_PANEL_ROWS]) if total else [],
     }

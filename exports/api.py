@@ -3,7 +3,6 @@
 A user without ``trial.view_phi`` always gets de-identified data; one with it may ask for it (``?deidentified=1``).
 """
 
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
@@ -12,8 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .datasets import DATASETS
-from .services import dataset_export_csv, deidentified_for, study_export_zip
+from .services import deidentified_for
 from .stream import columns_of
+from .views import asked_deidentified, dataset_download, study_download
 
 PERMISSION = "exports.export_data"
 DEIDENTIFIED = OpenApiParameter(
@@ -47,10 +47,6 @@ class DatasetSerializer(serializers.Serializer):
     csv = serializers.CharField(help_text="Its CSV, streamed.")
 
 
-def _asked(request) -> bool:
-    return request.query_params.get("deidentified", "").lower() in ("1", "true", "yes")
-
-
 def _dataset(name):
     if name not in DATASETS:
         raise exceptions.NotFound(f"No dataset {name!r}; the datasets are: {', '.join(DATASETS)}.")
@@ -58,7 +54,7 @@ def _dataset(name):
 
 
 def _describe(request, dataset) -> dict:
-    deidentified = deidentified_for(request.user, asked=_asked(request))
+    deidentified = deidentified_for(request.user, asked=asked_deidentified(request.query_params))
     return {
         "name": dataset.name,
         "label": dataset.label,
@@ -100,14 +96,7 @@ class DatasetCSVView(APIView):
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file.")},
     )
     def get(self, request, name):
-        dataset = _dataset(name)
-        deidentified = deidentified_for(request.user, asked=_asked(request))
-        export, chunks = dataset_export_csv(actor=request.user, dataset=dataset, deidentified=deidentified)
-        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
-        suffix = "-deidentified" if deidentified else ""
-        response["Content-Disposition"] = f'attachment; filename="{dataset.name}{suffix}.csv"'
-        response["X-Export-Id"] = str(export.pk)
-        return response
+        return dataset_download(request.user, _dataset(name), request.query_params)
 
 
 class StudyZipView(APIView):
@@ -122,14 +111,4 @@ class StudyZipView(APIView):
         responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The ZIP file.")},
     )
     def get(self, request):
-        deidentified = deidentified_for(request.user, asked=_asked(request))
-        export, chunks = study_export_zip(actor=request.user, deidentified=deidentified)
-        return zip_response(export, chunks, deidentified)
-
-
-def zip_response(export, chunks, deidentified: bool) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(chunks, content_type="application/zip")
-    suffix = "-deidentified" if deidentified else ""
-    response["Content-Disposition"] = f'attachment; filename="NCT01371630-study{suffix}.zip"'
-    response["X-Export-Id"] = str(export.pk)
-    return response
+        return study_download(request.user, request.query_params)

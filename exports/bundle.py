@@ -14,15 +14,15 @@ import json
 import zipfile
 from collections.abc import Iterator
 
-from django.db import connection
 from django.utils import timezone
 
-from core.audit.integrity import audited_models
+from core.audit.integrity import newest_history_ids
 
 from .datasets import DATASETS
 from .stream import Written, columns_of, encode_csv, finish, rows, snapshot
 
 MANIFEST = "manifest.json"
+EXPORT_RECORDS = frozenset({"exports"})  # an export's own record and keys are not study data
 DICTIONARY_COLUMNS = ["variable", "label", "type", "unit", "allowed_values", "source", "identifying"]
 
 
@@ -59,23 +59,13 @@ def dictionary_csv(dataset, *, deidentified: bool) -> bytes:
     return buffer.getvalue().encode()
 
 
-def last_history_ids() -> dict[str, int | None]:
-    """The newest audit-history id of every audited table, as the snapshot sees it (one query)."""
-    tables = sorted(m.history.model._meta.db_table for m in audited_models() if m._meta.app_label != "exports")
-    quote = connection.ops.quote_name
-    columns = ", ".join(f"(SELECT MAX(history_id) FROM {quote(t)})" for t in tables)  # noqa: S608 - model names
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}")
-        return dict(zip(tables, cursor.fetchone(), strict=True))
-
-
-def study_zip_chunks(user, *, deidentified: bool, keys, export) -> Iterator[bytes]:
+def study_zip_chunks(user, *, study: str, deidentified: bool, keys, export) -> Iterator[bytes]:
     """The ZIP in chunks; ``export`` is finished with the total rows and the ZIP's SHA-256 before the last chunk."""
     sink = _Sink()
     whole = Written()
     files = []
     with snapshot():
-        history = last_history_ids()
+        history = newest_history_ids(leave_out_apps=EXPORT_RECORDS)
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for dataset in DATASETS.values():
                 written = Written()
@@ -93,7 +83,7 @@ def study_zip_chunks(user, *, deidentified: bool, keys, export) -> Iterator[byte
                 )  # fmt: skip
                 whole.rows += written.rows
             manifest = {
-                "study": "NCT01371630",
+                "study": study,
                 "exported_at": timezone.now().isoformat(timespec="seconds"),
                 "exported_by": user.get_username(),
                 "sites": export.sites.split(",") if export.sites else [],

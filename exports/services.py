@@ -2,6 +2,7 @@
 
 from core.audit.writes import audited_create
 from patients.selectors import patient_list
+from trial.selectors import trial_by_nct_id
 
 from .bundle import study_zip_chunks
 from .datasets import Dataset
@@ -40,4 +41,5 @@ def dataset_export_csv(*, actor, dataset: Dataset, deidentified: bool):
 def study_export_zip(*, actor, deidentified: bool):
     """Start an export of the whole study: its record and the ZIP chunks to stream."""
     export, keys = _start(actor, STUDY, ExportFormat.ZIP, deidentified)
-    return export, study_zip_chunks(actor, deidentified=deidentified, keys=keys, export=export)
+    study = trial_by_nct_id().nct_id
+    return export, study_zip_chunks(actor, study=study, deidentified=deidentified, keys=keys, export=export)

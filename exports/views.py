@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from trial.selectors import trial_by_nct_id
+
 from .datasets import DATASETS
 from .models import Export
 from .services import dataset_export_csv, deidentified_for, study_export_zip
@@ -62,30 +64,52 @@ def dataset_dictionary(request, name):
     from .bundle import dictionary_csv
 
     dataset = _dataset(name)
-    deidentified = deidentified_for(request.user, asked=request.GET.get("deidentified") == "1")
+    deidentified = deidentified_for(request.user, asked=asked_deidentified(request.GET))
     response = HttpResponse(dictionary_csv(dataset, deidentified=deidentified), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-dictionary.csv"'
     return response
 
 
+def asked_deidentified(query) -> bool:
+    """``?deidentified=1`` (or true, yes): a user who may see PHI asks for the de-identified file."""
+    return query.get("deidentified", "").lower() in ("1", "true", "yes")
+
+
+def _download(chunks, filename: str, content_type: str, export) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Export-Id"] = str(export.pk)
+    return response
+
+
+def _suffix(deidentified: bool) -> str:
+    return "-deidentified" if deidentified else ""
+
+
+def dataset_download(user, dataset, query) -> StreamingHttpResponse:
+    """Start the export of ``dataset`` and stream its CSV (the page's link and the API alike)."""
+    deidentified = deidentified_for(user, asked=asked_deidentified(query))
+    export, chunks = dataset_export_csv(actor=user, dataset=dataset, deidentified=deidentified)
+    return _download(chunks, f"{dataset.name}{_suffix(deidentified)}.csv", "text/csv; charset=utf-8", export)
+
+
+def study_download(user, query) -> StreamingHttpResponse:
+    """Start the export of the whole study and stream its ZIP (the page's button and the API alike)."""
+    deidentified = deidentified_for(user, asked=asked_deidentified(query))
+    export, chunks = study_export_zip(actor=user, deidentified=deidentified)
+    filename = f"{trial_by_nct_id().nct_id}-study{_suffix(deidentified)}.zip"
+    return _download(chunks, filename, "application/zip", export)
+
+
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def dataset_csv(request, name):
-    """The dataset as CSV, streamed (the page's download link; scripts use the API)."""
-    deidentified = deidentified_for(request.user, asked=request.GET.get("deidentified") == "1")
-    _export, chunks = dataset_export_csv(actor=request.user, dataset=_dataset(name), deidentified=deidentified)
-    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
-    suffix = "-deidentified" if deidentified else ""
-    response["Content-Disposition"] = f'attachment; filename="{name}{suffix}.csv"'
-    return response
+    """The dataset as CSV, streamed."""
+    return dataset_download(request.user, _dataset(name), request.GET)
 
 
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def study_zip(request):
     """The whole study as one ZIP (every dataset, its dictionary, the manifest), streamed."""
-    from .api import zip_response
-
-    deidentified = deidentified_for(request.user, asked=request.GET.get("deidentified") == "1")
-    export, chunks = study_export_zip(actor=request.user, deidentified=deidentified)
-    return zip_response(export, chunks, deidentified)
+    return study_download(request.user, request.GET)

@@ -217,14 +217,18 @@ class Table1View(ReportView):
         return Response(Table1Serializer(self.report(request, "table1", selectors.table1)).data)
 
 
+def _known_endpoint(endpoint: str) -> None:
+    if endpoint not in selectors.ENDPOINTS:
+        raise exceptions.NotFound(f"No such endpoint; the endpoints are: {', '.join(selectors.ENDPOINTS)}.")
+
+
 class SurvivalView(ReportView):
     """Kaplan–Meier of overall (``os``) or relapse-free (``rfs``) survival, in months: overall and by protocol
     version, median and 1-, 2-, 3-year rates with 95% CIs, numbers at risk, the curve's points, log-rank p."""
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=SurvivalSerializer)
     def get(self, request, endpoint):
-        if endpoint not in selectors.ENDPOINTS:
-            raise exceptions.NotFound(f"No such endpoint; the endpoints are: {', '.join(selectors.ENDPOINTS)}.")
+        _known_endpoint(endpoint)
         return Response(SurvivalSerializer(self.report(request, "survival", selectors.survival, endpoint)).data)
 
 
@@ -246,8 +250,7 @@ class CoxView(ReportView):
         responses=CoxSerializer,
     )
     def get(self, request, endpoint):
-        if endpoint not in selectors.ENDPOINTS:
-            raise exceptions.NotFound(f"No such endpoint; the endpoints are: {', '.join(selectors.ENDPOINTS)}.")
+        _known_endpoint(endpoint)
         picker = cox_covariate_form(request.query_params, cox_choices(request.user))
         if not picker.is_valid():
             raise exceptions.ValidationError(picker.errors)

@@ -4,8 +4,9 @@ allogeneic SCT), the time from the last inotuzumab dose to the SCT, and the open
 As known by the data cut-off: an SOS with onset, an SCT or a dose after it does not count. SOS is the CTCAE term
 whose MedDRA code is the protocol's ``sos_meddra_code`` (:func:`adverse_events.selectors.sos_onsets`); the SCTs are
 the cohort's transplants done by the cut-off (its first one counts); doses are the inotuzumab administrations
-recorded as given. The flags are the current ones (a flag has no cut-off): open or acknowledged, urgent, of the
-cohort's site and protocol version filters.
+recorded as given (the drug whose cumulative dose the protocol data limits, as the SOS rules read it). The flags
+are the current ones (a flag has no cut-off): open or acknowledged, urgent, of the cohort's site and protocol
+version filters.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from safety.choices import Severity
 from safety.selectors import flags_for
 
 from . import statistics
-from .selectors import Cohort, CohortSummary
+from .selectors import Cohort, CohortSummary, first_transplant
 
-INOTUZUMAB = "inotuzumab-ozogamicin"  # the drug's code in trial/protocol_data/NCT01371630/trial.yaml
 FLAG_LIST_LIMIT = 100
 
 
@@ -63,15 +63,12 @@ class SafetySummary:
     flag_total: int
 
 
-def _first_sct(outcome) -> date | None:
-    dates = [t.transplant_date for t in outcome.patient.transplants.all()]  # done, by the cut-off (the cohort's)
-    return min(dates) if dates else None
-
-
 def _inotuzumab_dates(user, patient_ids, cutoff: date | None) -> dict[int, list[date]]:
     given = (
         administrations_for(user, status=AdministrationStatus.GIVEN)
-        .filter(course__patient_id__in=list(patient_ids), drug__code=INOTUZUMAB, given_at__isnull=False)
+        .filter(course__patient_id__in=list(patient_ids), given_at__isnull=False)
+        # Inotuzumab as the protocol data name it, as the SOS rules read it: the drug with a cumulative maximum.
+        .exclude(drug__cumulative_limit_parameter="")
         .values_list("course__patient_id", "given_at")
     )
     dates: dict[int, list[date]] = {}
@@ -115,7 +112,7 @@ def safety_summary(cohort: Cohort, *, user) -> SafetySummary:
     outcomes = cohort.everyone.outcomes
     ids = [o.patient.pk for o in outcomes]
     sos = sos_onsets(user, ids, onset_by=cutoff)
-    sct = {o.patient.pk: _first_sct(o) for o in outcomes}
+    sct = {o.patient.pk: first_transplant(o) for o in outcomes}
     doses = _inotuzumab_dates(user, ids, cutoff)
     days = {pk: _days_to_sct(sct[pk], doses.get(pk, [])) for pk in ids}
     by_group = [[days[o.patient.pk] for o in group.outcomes] for group in cohort.groups]

@@ -396,14 +396,14 @@ def _at_risk_times(longest_months: float) -> list[float]:
     return [float(t) for t in range(0, int(longest_months) + 1, step)]
 
 
-def _first_transplant(outcome: PatientOutcome):
+def first_transplant(outcome: PatientOutcome):
     """The date of the patient's first allogeneic SCT on study, as known by the cut-off (or None)."""
     return min((t.transplant_date for t in outcome.patient.transplants.all()), default=None)
 
 
 def _days_to_transplant(definition: EndpointDefinition, outcome: PatientOutcome) -> int | None:
     """Days from the endpoint's origin to the first SCT (negative: before it), or None without an SCT."""
-    transplant, origin = _first_transplant(outcome), definition.origin(outcome.endpoints)
+    transplant, origin = first_transplant(outcome), definition.origin(outcome.endpoints)
     return None if transplant is None or origin is None else (transplant - origin).days
 
 
@@ -657,7 +657,7 @@ def swimmer(cohort: Cohort, sort: str = "version") -> Swimmer:
         mrd = next(
             (h.evaluation.assessed_on for h in o.history if h.evaluation.mrd_flow == MRDResult.NOT_DETECTED), None
         )
-        transplant = _first_transplant(o)
+        transplant = first_transplant(o)
         lanes.append(
             SwimmerLane(
                 subject_id=o.patient.subject_id,

@@ -3,9 +3,10 @@
 
 from django.utils import timezone
 
+from core.registry import HOME_PANEL_ROWS
+
 from . import selectors
 
-PANEL_ROWS = 5
 PERMISSION = "responses.add_marrowassessment"  # records an evaluation (the "Marrow due" list's action)
 
 
@@ -16,4 +17,10 @@ def home_marrow_due_panel(context):
     rows = selectors.due_for_assessment(user, on=timezone.localdate())
     rows = sorted(rows, key=lambda r: (not r.overdue, r.due_on or timezone.localdate()))  # overdue first
     overdue = sum(1 for r in rows if r.overdue)
-    return {"show": True, "total": len(rows), "overdue": overdue, "due": len(rows) - overdue, "rows": rows[:PANEL_ROWS]}
+    return {
+        "show": True,
+        "total": len(rows),
+        "overdue": overdue,
+        "due": len(rows) - overdue,
+        "rows": rows[:HOME_PANEL_ROWS],
+    }

@@ -12,19 +12,8 @@ from core.audit.writes import audited_update
 from dosing.services import course_start
 from exports.datasets import DATASETS
 from exports.models import Export, SubjectKey
-from trial.choices import Role
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def statistician_a(make_user, site_a):
-    return make_user(Role.STATISTICIAN, site_a)
-
-
-@pytest.fixture
-def data_manager_a(make_user, site_a):
-    return make_user(Role.DATA_MANAGER, site_a)
 
 
 @pytest.fixture

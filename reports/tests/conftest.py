@@ -25,7 +25,6 @@ import pytest
 from dosing.services import course_start
 from patients.services.outcomes import death_record, follow_up_record
 from responses.services import assessment_record
-from trial.choices import Role
 
 START = date(2024, 1, 3)
 ORIGINAL, AMENDED = "original", "amended-2017"
@@ -48,11 +47,6 @@ def marrow(nurse, patient, day, blasts, anc="2.0", plt="150", **kw):
 
 def die(nurse, patient, day, cause="disease"):
     return death_record(actor=nurse, patient=patient, death_date=START + timedelta(days=day), cause=cause)
-
-
-@pytest.fixture
-def statistician_a(make_user, site_a):
-    return make_user(Role.STATISTICIAN, site_a)
 
 
 @pytest.fixture

@@ -33,7 +33,6 @@ from responses.models import MarrowAssessment
 from responses.services import assessment_record
 from safety.tests.helpers import START, at
 from safety.tests.test_sos_rules import bilirubin, hepatomegaly_and_weight_gain, open_flags
-from trial.choices import Role
 from trial.models import Drug
 
 REASON = "Entered on the wrong patient"
@@ -118,11 +117,6 @@ def api_errors(response):
 @pytest.fixture
 def patient(make_patient):
     return make_patient()
-
-
-@pytest.fixture
-def data_manager_a(make_user, site_a):
-    return make_user(Role.DATA_MANAGER, site_a)
 
 
 # --- Every type: withdrawn, gone from the list, kept in the audit trail ------------------------------------------
