@@ -37,8 +37,10 @@ RUN SECRET_KEY=build-only-not-secret \
     python manage.py collectstatic --noinput \
     && rm -f /tmp/build-only.sqlite3 \
     && python -m compileall -q /app \
-    && chmod 0755 /app/docker/entrypoint.sh
+    && chmod 0755 /app/docker/entrypoint.sh \
+    && install -d -o "${APP_UID}" -g "${APP_GID}" -m 0750 /var/lib/trial/exports
 
+# Export jobs' files (a volume shared by web and worker; a new volume takes this directory's owner).
 USER ${APP_UID}:${APP_GID}
 EXPOSE 8000
 

@@ -12,7 +12,15 @@ from adverse_events.api.terms import CTCAETermViewSet
 from core.api.records import RecordHistoryView, RecordSignaturesView
 from core.views import healthz
 from dosing.api import AdministrationViewSet, CourseViewSet, PatientCumulativeDosesView
-from exports.api import DatasetCSVView, DatasetDetailView, DatasetListView, StudyZipView
+from exports.api import (
+    DatasetCSVView,
+    DatasetDetailView,
+    DatasetListView,
+    ExportJobDetailView,
+    ExportJobDownloadView,
+    ExportJobListView,
+    StudyZipView,
+)
 from patients.api.baseline import BaselineViewSet
 from patients.api.eligibility import EligibilityAssessmentViewSet
 from patients.api.outcomes import DeathViewSet, FollowUpViewSet, OffStudyViewSet, TransplantViewSet
@@ -58,6 +66,9 @@ api_v1 = [
     path("reports/safety/", SafetySummaryView.as_view(), name="api-reports-safety"),
     path("reports/survival/<str:endpoint>/", SurvivalView.as_view(), name="api-reports-survival"),
     path("reports/cox/<str:endpoint>/", CoxView.as_view(), name="api-reports-cox"),
+    path("exports/", ExportJobListView.as_view(), name="api-export-jobs"),
+    path("exports/<int:pk>/", ExportJobDetailView.as_view(), name="api-export-job"),
+    path("exports/<int:pk>/download/", ExportJobDownloadView.as_view(), name="api-export-job-download"),
     path("exports/datasets/", DatasetListView.as_view(), name="api-export-datasets"),
     path("exports/study.zip", StudyZipView.as_view(), name="api-export-study-zip"),
     path("exports/datasets/<str:name>/", DatasetDetailView.as_view(), name="api-export-dataset"),

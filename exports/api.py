@@ -3,17 +3,21 @@
 A user without ``trial.view_phi`` always gets de-identified data; one with it may ask for it (``?deidentified=1``).
 """
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .datasets import DATASETS
+from .formats import FORMATS
+from .jobs import export_file, export_job_start, progress_of
+from .models import Export, ExportStatus
 from .services import deidentified_for
 from .stream import columns_of
-from .views import asked_deidentified, dataset_download, study_download
+from .views import asked_deidentified, dataset_download, job_file_response, own_export, study_download
 
 PERMISSION = "exports.export_data"
 DEIDENTIFIED = OpenApiParameter(
@@ -112,3 +116,108 @@ class StudyZipView(APIView):
     )
     def get(self, request):
         return study_download(request.user, request.query_params)
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=[(f.code, f.label) for f in FORMATS.values()], help_text="The format of the whole-study file."
+    )
+    deidentified = serializers.BooleanField(
+        default=False, help_text="De-identified even if you may see PHI (without view_phi it always is)."
+    )
+
+
+class ExportJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField(help_text="This job's status.")
+    format = serializers.CharField()
+    deidentified = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=ExportStatus.choices)
+    rows_read = serializers.IntegerField(help_text="Source rows read so far.")
+    total = serializers.IntegerField(allow_null=True, help_text="Source rows the export reads (once started).")
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(help_text="Why it failed, when it did.")
+    download = serializers.CharField(allow_null=True, help_text="The file, once done.")
+    manifest = serializers.JSONField(
+        allow_null=True,
+        help_text="Once done: study, who, when, data cut-off, sites, de-identified, the newest audit-history id of "
+        "every table included, and the file's SHA-256, bytes and rows per dataset.",
+    )
+
+
+def _job(request, export: Export) -> dict:
+    read, total = progress_of(export)
+    done = export.status == ExportStatus.DONE
+    return {
+        "id": export.pk,
+        "url": request.build_absolute_uri(reverse("api-export-job", args=[export.pk])),
+        "format": export.format,
+        "deidentified": export.deidentified,
+        "status": export.status,
+        "rows_read": read,
+        "total": total,
+        "created_at": export.created_at,
+        "finished_at": export.finished_at,
+        "error": export.error,
+        "download": request.build_absolute_uri(reverse("api-export-job-download", args=[export.pk])) if done else None,
+        "manifest": export.manifest,
+    }
+
+
+JOBS_LISTED = 20
+
+
+class ExportJobListView(APIView):
+    """Export jobs: the whole study in one of the standard formats (CSV ZIP, CDISC ODM 1.3.2, SDTM, FHIR R4),
+    written by a worker from one snapshot of the database. ``POST`` starts one (202, then poll its ``url`` until
+    ``status`` is ``done`` and fetch ``download``); ``GET`` lists your last ones."""
+
+    permission_classes = [CanExport]
+
+    @extend_schema(responses=ExportJobSerializer(many=True))
+    def get(self, request):
+        jobs = Export.objects.filter(exported_by=request.user, dataset="study", format__in=list(FORMATS))
+        jobs = jobs.select_related("exported_by").order_by("-created_at")[:JOBS_LISTED]
+        return Response(ExportJobSerializer([_job(request, e) for e in jobs], many=True).data)
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportJobSerializer})
+    def post(self, request):
+        asked = ExportRequestSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        deidentified = deidentified_for(request.user, asked=asked.validated_data["deidentified"])
+        export = export_job_start(
+            actor=request.user, export_format=asked.validated_data["format"], deidentified=deidentified
+        )
+        export.refresh_from_db()  # run already when there is no broker
+        data = ExportJobSerializer(_job(request, export)).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+
+def _own_job(request, pk) -> Export:
+    return own_export(request.user, pk, exception=exceptions.NotFound("No export job of yours with this id."))
+
+
+class ExportJobDetailView(APIView):
+    """One of your export jobs: its status, progress (rows read of the total) and, once done, its manifest and
+    download link."""
+
+    permission_classes = [CanExport]
+
+    @extend_schema(responses=ExportJobSerializer)
+    def get(self, request, pk):
+        return Response(ExportJobSerializer(_job(request, _own_job(request, pk))).data)
+
+
+class ExportJobDownloadView(APIView):
+    """The file of one of your finished export jobs."""
+
+    permission_classes = [CanExport]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request, pk):
+        export = _own_job(request, pk)
+        path = export_file(export)
+        if path is None:
+            raise exceptions.NotFound("This export has no file: it is not done, failed, or its file was removed.")
+        return job_file_response(export, path)

@@ -19,10 +19,10 @@ from django.utils import timezone
 from core.audit.integrity import newest_history_ids
 
 from .datasets import DATASETS
-from .stream import Written, columns_of, encode_csv, finish, rows, snapshot
+from .jobs import EXPORT_RECORDS
+from .stream import CHUNK_ROWS, Written, columns_of, encode_csv, finished_before_last, hashed, rows, snapshot
 
 MANIFEST = "manifest.json"
-EXPORT_RECORDS = frozenset({"exports"})  # an export's own record and keys are not study data
 DICTIONARY_COLUMNS = ["variable", "label", "type", "unit", "allowed_values", "source", "identifying"]
 
 
@@ -59,42 +59,45 @@ def dictionary_csv(dataset, *, deidentified: bool) -> bytes:
     return buffer.getvalue().encode()
 
 
-def study_zip_chunks(user, *, study: str, deidentified: bool, keys, export) -> Iterator[bytes]:
-    """The ZIP in chunks; ``export`` is finished with the total rows and the ZIP's SHA-256 before the last chunk."""
+def study_zip_chunks(user, *, study: str, deidentified: bool, keys, export, progress=None, counts=None):
+    """The ZIP in chunks, read from one snapshot: every dataset's CSV and dictionary, then the manifest.
+    ``progress(n)`` is told of the rows read as they go, ``counts`` gets the rows of each dataset."""
+    from .jobs import manifest_of
+
     sink = _Sink()
-    whole = Written()
     files = []
+    counts = {} if counts is None else counts
     with snapshot():
         history = newest_history_ids(leave_out_apps=EXPORT_RECORDS)
+        manifest = manifest_of(export, study=study, history=history, cut_off=timezone.now())
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for dataset in DATASETS.values():
                 written = Written()
+                told = 0
                 with archive.open(f"{dataset.name}.csv", "w") as member:
                     for chunk in encode_csv(rows(dataset, user, deidentified=deidentified, keys=keys), written):
                         member.write(chunk)
-                        data = sink.take()
-                        whole.digest.update(data)
-                        yield data
-                dictionary = dictionary_csv(dataset, deidentified=deidentified)
-                archive.writestr(f"dictionary/{dataset.name}.csv", dictionary)
+                        if progress is not None:
+                            now = written.rows or told + CHUNK_ROWS
+                            progress(now - told)
+                            told = now
+                        yield sink.take()
+                archive.writestr(f"dictionary/{dataset.name}.csv", dictionary_csv(dataset, deidentified=deidentified))
                 files.append(
                     {"dataset": dataset.name, "file": f"{dataset.name}.csv", "rows": written.rows,
                      "sha256": written.sha256, "dictionary": f"dictionary/{dataset.name}.csv"}
                 )  # fmt: skip
-                whole.rows += written.rows
-            manifest = {
-                "study": study,
-                "exported_at": timezone.now().isoformat(timespec="seconds"),
-                "exported_by": user.get_username(),
-                "sites": export.sites.split(",") if export.sites else [],
-                "deidentified": deidentified,
-                "format": "csv",
-                "export_id": export.pk,
-                "last_audit_history_id": history,
-                "files": files,
-            }
+                counts[dataset.name] = written.rows
+            manifest["files"] = files
             archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
-        last = sink.take()
-        whole.digest.update(last)
-        finish(export, whole)
-    yield last
+    yield sink.take()
+
+
+def streamed_study_zip(user, *, study: str, deidentified: bool, keys, export) -> Iterator[bytes]:
+    """The ZIP as a streamed download: ``export`` is finished with the total rows and the ZIP's SHA-256 before
+    the last chunk goes out."""
+    counts: dict[str, int] = {}
+    whole = Written()
+    with snapshot():
+        chunks = study_zip_chunks(user, study=study, deidentified=deidentified, keys=keys, export=export, counts=counts)
+        yield from finished_before_last(hashed(chunks, whole), export, whole, rows=lambda: sum(counts.values()))

@@ -4,10 +4,11 @@ from core.audit.writes import audited_create
 from patients.selectors import patient_list
 from trial.selectors import trial_by_nct_id
 
-from .bundle import study_zip_chunks
+from .bundle import streamed_study_zip
 from .datasets import Dataset
 from .deidentify import subject_keys
-from .models import Export, ExportFormat
+from .jobs import sites_of
+from .models import Export, ExportFormat, ExportStatus
 from .stream import csv_chunks
 
 STUDY = "study"
@@ -22,11 +23,11 @@ def deidentified_for(user, *, asked: bool) -> bool:
 
 def _start(actor, name: str, export_format: str, deidentified: bool):
     """The audited record of an export over the actor's sites, and the de-identification keys it needs."""
-    sites = ",".join(sorted(actor.sites.values_list("code", flat=True)))
     export = audited_create(
-        Export(exported_by=actor, dataset=name, format=export_format, deidentified=deidentified, sites=sites),
+        Export(exported_by=actor, dataset=name, format=export_format, deidentified=deidentified,
+               sites=sites_of(actor), status=ExportStatus.RUNNING),
         actor=actor,
-    )
+    )  # fmt: skip
     keys = subject_keys(patient_list(actor), actor=actor) if deidentified else None
     return export, keys
 
@@ -42,4 +43,4 @@ def study_export_zip(*, actor, deidentified: bool):
     """Start an export of the whole study: its record and the ZIP chunks to stream."""
     export, keys = _start(actor, STUDY, ExportFormat.ZIP, deidentified)
     study = trial_by_nct_id().nct_id
-    return export, study_zip_chunks(actor, study=study, deidentified=deidentified, keys=keys, export=export)
+    return export, streamed_study_zip(actor, study=study, deidentified=deidentified, keys=keys, export=export)

@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from core.audit.writes import audited_update
 
 from .datasets import SUBJECT, Dataset, as_text
 from .deidentify import kept, transform
+from .models import ExportStatus
 
 CHUNK_ROWS = 2000
 
@@ -96,7 +98,30 @@ def encode_csv(lines: Iterator[list[str]], written: Written) -> Iterator[bytes]:
 def finish(export, written: Written) -> None:
     """The export's record gets its rows and SHA-256 (a download cut short never gets here: both stay empty)."""
     audited_update(export, actor=export.exported_by, reason="Export finished", rows=written.rows,
-                   sha256=written.sha256)  # fmt: skip
+                   sha256=written.sha256, status=ExportStatus.DONE, finished_at=timezone.now())  # fmt: skip
+
+
+def hashed(chunks: Iterator[bytes], written: Written) -> Iterator[bytes]:
+    """``chunks`` as they are, hashed into ``written``."""
+    for chunk in chunks:
+        written.digest.update(chunk)
+        yield chunk
+
+
+def finished_before_last(chunks: Iterator[bytes], export, written: Written, *, rows=None) -> Iterator[bytes]:
+    """``chunks``, with ``export`` (when given) finished with ``written``'s rows (or ``rows()``) and SHA-256 once all
+    but the last chunk are out, so a download cut short is never marked finished and a finished one has its last
+    chunk sent."""
+    pending = None
+    for chunk in chunks:
+        if pending is not None:
+            yield pending
+        pending = chunk
+    if rows is not None:
+        written.rows = rows()
+    if export is not None:
+        finish(export, written)
+    yield pending or b""
 
 
 def csv_chunks(dataset: Dataset, user, *, deidentified: bool, keys=None, export=None) -> Iterator[bytes]:
@@ -104,11 +129,5 @@ def csv_chunks(dataset: Dataset, user, *, deidentified: bool, keys=None, export=
     rows and SHA-256 before its last chunk goes out (in the same transaction)."""
     written = Written()
     with snapshot():
-        pending = None
-        for chunk in encode_csv(rows(dataset, user, deidentified=deidentified, keys=keys), written):
-            if pending is not None:
-                yield pending
-            pending = chunk
-        if export is not None:
-            finish(export, written)
-    yield pending
+        lines = rows(dataset, user, deidentified=deidentified, keys=keys)
+        yield from finished_before_last(encode_csv(lines, written), export, written)

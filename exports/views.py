@@ -1,13 +1,20 @@
-"""The exports page: every dataset with its data dictionary and CSV download, and your last exports."""
+"""The exports page: the whole study in each format (export jobs), every dataset with its data dictionary and CSV
+download, and your last exports with their manifests."""
 
+import json
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from trial.selectors import trial_by_nct_id
 
 from .datasets import DATASETS
-from .models import Export
+from .formats import FORMATS
+from .jobs import download_name, export_file, export_job_start, progress_of
+from .models import Export, ExportStatus
 from .services import dataset_export_csv, deidentified_for, study_export_zip
 from .stream import columns_of
 
@@ -26,11 +33,86 @@ def index(request):
         "exports/index.html",
         {
             "datasets": datasets,
+            "formats": FORMATS.values(),
             "deidentified": deidentified,
             "may_see_phi": not deidentified_for(request.user, asked=False),
-            "recent": recent,
+            "recent": [(e, progress_of(e)) for e in recent],
         },
     )
+
+
+def own_export(user, pk, *, exception=None) -> Export:
+    """One of the user's own exports (another user's, or none, is not found)."""
+    export = Export.objects.filter(pk=pk, exported_by=user).select_related("exported_by").first()
+    if export is None:
+        raise exception or Http404("No export of yours with this id.")
+    return export
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def job_start(request):
+    """Start an export job of the whole study in the format asked for, then show its page."""
+    code = request.POST.get("format", "")
+    if code not in FORMATS:
+        messages.error(request, f"Format: choose one of {', '.join(FORMATS)} (got {code!r}).")
+        return redirect("exports:index")
+    deidentified = deidentified_for(request.user, asked=asked_deidentified(request.POST))
+    export = export_job_start(actor=request.user, export_format=code, deidentified=deidentified)
+    return redirect("exports:job", export.pk)
+
+
+def _job_context(export) -> dict:
+    read, total = progress_of(export)
+    percent = round(100 * read / total) if total else (100 if export.status == ExportStatus.DONE else 0)
+    manifest = export.manifest or {}
+    return {
+        "export": export,
+        "format": FORMATS.get(export.format),
+        "read": read,
+        "total": total,
+        "percent": percent,
+        "finished": export.status in (ExportStatus.DONE, ExportStatus.FAILED),
+        "has_file": export_file(export) is not None,
+        "manifest": manifest,
+        "file": (manifest.get("files") or [{}])[0],
+    }
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def job(request, pk):
+    """An export job: its progress while it runs, then its manifest and download."""
+    return render(request, "exports/job.html", _job_context(own_export(request.user, pk)))
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def job_progress(request, pk):
+    """The job's progress, polled by its page until it is finished."""
+    return render(request, "exports/_job_progress.html", _job_context(own_export(request.user, pk)))
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def job_download(request, pk):
+    export = own_export(request.user, pk)
+    path = export_file(export)
+    if path is None:
+        raise Http404("This export has no file: it is not done, failed, or its file was removed.")
+    return job_file_response(export, path)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def job_manifest(request, pk):
+    export = own_export(request.user, pk)
+    if not export.manifest:
+        raise Http404("This export has no manifest yet.")
+    response = HttpResponse(json.dumps(export.manifest, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="export-{export.pk}-manifest.json"'
+    return response
 
 
 def _dataset(name):
@@ -113,3 +195,13 @@ def dataset_csv(request, name):
 def study_zip(request):
     """The whole study as one ZIP (every dataset, its dictionary, the manifest), streamed."""
     return study_download(request.user, request.GET)
+
+
+def job_file_response(export: Export, path) -> FileResponse:
+    """The job's file as a download, with its SHA-256 in a header (the page and the API alike)."""
+    fmt = FORMATS[export.format]
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=download_name(export))  # noqa: SIM115 (FileResponse closes it)
+    response["Content-Type"] = fmt.content_type
+    response["X-Export-Id"] = str(export.pk)
+    response["X-Export-SHA256"] = export.sha256
+    return response

@@ -237,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=60 * 60)
 
+# Export jobs write their files here (not served as static or media: downloads go through a permission check).
+# The web and worker processes must share it (a volume in docker-compose.yml).
+EXPORTS_DIR = env("EXPORTS_DIR", default=str(BASE_DIR / "var" / "exports"))
+EXPORT_TIME_LIMIT_SECONDS = env.int("EXPORT_TIME_LIMIT_SECONDS", default=2 * 3600)
+
 # --- Plots (reports): drawn on the server without a display; matplotlib caches its font list here ---
 MATPLOTLIB_BACKEND = "Agg"
 MATPLOTLIB_CONFIG_DIR = env("MPLCONFIGDIR", default=str(Path(tempfile.gettempdir()) / "trial-matplotlib"))

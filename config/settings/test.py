@@ -25,3 +25,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     import os
 
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# Export jobs' files go to a directory of this test run, removed when it ends.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+EXPORTS_DIR = tempfile.mkdtemp(prefix="trial-test-exports-")
+atexit.register(shutil.rmtree, EXPORTS_DIR, ignore_errors=True)

@@ -1,0 +1,56 @@
+"""The formats a whole study is exported in, each run as a job into a file.
+
+A format's writer turns the study, as one user may export it, into the chunks of one file:
+``writer(user, *, study, deidentified, keys, progress, counts) -> Iterator[bytes]``. ``keys`` are the patients'
+de-identification keys (None for an identified file), ``progress(n)`` is told of every ``n`` source rows read, and
+``counts`` gets the rows written per dataset (or domain, or resource type) for the manifest. ``datasets_read``
+names the datasets the writer reads, so a job knows its total before it starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+
+from .datasets import DATASETS
+from .models import ExportFormat
+
+
+@dataclass(frozen=True)
+class Format:
+    code: str  # an ExportFormat
+    extension: str
+    content_type: str
+    description: str
+    writer_path: str  # "module:function", imported when the job runs
+    datasets_path: str = ""  # "module:CONSTANT" naming the datasets the writer reads; empty: every dataset
+    embeds_manifest: bool = False  # a ZIP holds its manifest: the writer takes ``export=`` too, to write it
+
+    @property
+    def label(self) -> str:
+        return ExportFormat(self.code).label
+
+    @property
+    def writer(self) -> Callable:
+        module, name = self.writer_path.split(":")
+        return getattr(import_module(module), name)
+
+    @property
+    def datasets_read(self) -> tuple[str, ...]:
+        if not self.datasets_path:
+            return tuple(DATASETS)
+        module, name = self.datasets_path.split(":")
+        return tuple(getattr(import_module(module), name))
+
+
+FORMATS: dict[str, Format] = {
+    f.code: f
+    for f in [
+        Format(
+            ExportFormat.ZIP, "zip", "application/zip",
+            "Every dataset as CSV, each one's data dictionary, and a manifest (rows and SHA-256 of each file).",
+            "exports.bundle:study_zip_chunks", embeds_manifest=True,
+        ),
+    ]
+}  # fmt: skip
