@@ -8,7 +8,7 @@ move by the patient's offset, and the subject id becomes the study pseudonym (``
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -85,6 +85,14 @@ class Dataset:
     def rows(self, user):
         """The rows the user may export: their sites' records, in a stable order."""
         return self.model.objects.for_user(user).order_by("pk")
+
+    def count(self, user) -> int:
+        return self.rows(user).count()
+
+    def values(self, user, chunk_size: int) -> Iterator[tuple]:
+        """The values of the columns read from the database (not derived), row by row."""
+        lookups = [c.lookup for c in self.columns if c.derive is None]
+        return self.rows(user).values_list(*lookups).iterator(chunk_size=chunk_size)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -214,6 +222,126 @@ DATASETS: dict[str, Dataset] = {
         _dataset("flags", "Safety flags", Flag, coded=("rule_code", "title")),
     ]
 }  # fmt: skip
+
+
+# --- The audit trail and the signatures, over the records of the datasets above ------------------------------------
+
+RECORD_DATASETS = tuple(DATASETS.values())
+ACTIONS = (("created", "Created"), ("changed", "Changed"), ("deleted", "Deleted (withdrawn)"))
+_ACTION_OF = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _scoped_history(dataset: Dataset, user):
+    """The history rows of ``dataset``'s records of the user's sites (withdrawn records' rows included, while their
+    patient is there), with the path from a history row to its subject id."""
+    history = dataset.model.history.model.objects
+    if not dataset.patient_lookup:
+        return history.filter(id__in=Patient.objects.for_user(user).values("pk")), "subject_id"
+    first = dataset.patient_lookup.split("__")[0]
+    parent = dataset.model._meta.get_field(first).related_model
+    return history.filter(**{f"{first}__in": parent.objects.for_user(user).values("pk")}), (
+        f"{dataset.patient_lookup}__subject_id"
+    )
+
+
+class AuditTrailDataset(Dataset):
+    """One row per audited change of a record of the datasets above: who, when, why, which variables."""
+
+    def rows(self, user):
+        raise NotImplementedError("The audit trail is read table by table: see values().")
+
+    def values(self, user, chunk_size: int) -> Iterator[tuple]:
+        for dataset in RECORD_DATASETS:
+            history, subject = _scoped_history(dataset, user)
+            variables = [c for c in dataset.columns if c.derive is None and c.name != "record_id"]
+            fields = [c.lookup for c in variables]
+            read = ("id", "history_id", "history_type", "history_date", "history_user__username",
+                    "history_change_reason", subject, *fields)  # fmt: skip
+            previous_id, previous = None, None
+            for row in history.order_by("id", "history_id").values_list(*read).iterator(chunk_size=chunk_size):
+                record_id, history_id, kind, at, by, reason, subject_id, *current = row
+                if record_id != previous_id:
+                    previous = None
+                if kind == "~" and previous is not None:
+                    changed = [c.name for c, old, new in zip(variables, previous, current, strict=True) if old != new]
+                else:
+                    changed = []
+                yield (subject_id, dataset.name, record_id, history_id, _ACTION_OF[kind], at, by, reason, changed)
+                previous_id, previous = record_id, current
+
+    def count(self, user) -> int:
+        return sum(_scoped_history(d, user)[0].count() for d in RECORD_DATASETS)
+
+
+class SignatureDataset(Dataset):
+    """The electronic signatures on records of the datasets above."""
+
+    def rows(self, user):
+        raise NotImplementedError("Signatures are read record type by record type: see values().")
+
+    def _signatures(self, dataset: Dataset, user):
+        from django.contrib.contenttypes.models import ContentType
+        from django.db.models import CharField, OuterRef, Subquery
+        from django.db.models.functions import Cast
+
+        from core.models import Signature
+
+        records = dataset.model.objects.for_user(user).annotate(key=Cast("pk", output_field=CharField()))
+        subject = "subject_id" if not dataset.patient_lookup else f"{dataset.patient_lookup}__subject_id"
+        content_type = ContentType.objects.get_for_model(dataset.model, for_concrete_model=False)
+        return Signature.objects.filter(content_type=content_type, object_id__in=records.values("key")).annotate(
+            subject=Subquery(records.filter(key=OuterRef("object_id")).values(subject)[:1])
+        )
+
+    def values(self, user, chunk_size: int) -> Iterator[tuple]:
+        fields = [c.lookup for c in self.columns if c.lookup not in ("subject", "record_type")]
+        for dataset in RECORD_DATASETS:
+            signatures = self._signatures(dataset, user).order_by("pk").values_list("subject", *fields)
+            for subject_id, *values in signatures.iterator(chunk_size=chunk_size):
+                yield (subject_id, dataset.name, *values)
+
+    def count(self, user) -> int:
+        return sum(self._signatures(d, user).count() for d in RECORD_DATASETS)
+
+
+def _signature_columns() -> tuple[Column, ...]:
+    from core.models import Signature
+
+    source = "core.Signature"
+    own = model_columns(Signature, skip=("content_type", "object_id"), coded=("printed_name", "record_digest"))
+    return (
+        Column("subject_id", "subject", "Study subject ID", "text", "patients.Patient.subject_id", SUBJECT),
+        Column("record_type", "record_type", "Dataset of the signed record", "text", source,
+               allowed=tuple((d.name, d.label) for d in RECORD_DATASETS)),
+        Column("signed_record_id", "object_id", "Record id of the signed record", "integer", f"{source}.object_id"),
+        *own,
+    )  # fmt: skip
+
+
+AUDIT_TRAIL = AuditTrailDataset(
+    "audit_trail", "Audit trail", Patient,
+    (
+        Column("subject_id", "subject", "Study subject ID", "text", "patients.Patient.subject_id", SUBJECT),
+        Column("record_type", "record_type", "Dataset of the record", "text", "the record's dataset",
+               allowed=tuple((d.name, d.label) for d in RECORD_DATASETS)),
+        Column("record_id", "id", "Record id", "integer", "history of the record: id"),
+        Column("history_id", "history_id", "Audit-history id", "integer", "history of the record: history_id"),
+        Column("action", "history_type", "Action", "text", "history of the record: history_type", allowed=ACTIONS),
+        Column("changed_at", "history_date", "When (UTC)", "datetime", "history of the record: history_date", DATE),
+        Column("changed_by", "history_user", "By (username)", "text", "history of the record: history_user"),
+        Column("reason", "history_change_reason", "Reason for the change", "text",
+               "history of the record: history_change_reason", FREE_TEXT),
+        Column("changed_variables", "changed", "Variables changed (a change; empty for a creation or deletion)",
+               "list", "the record's values compared with its previous history row"),
+    ),
+    patient_lookup="", description="One row per audited creation, change or withdrawal of a record above.",
+)  # fmt: skip
+SIGNATURES = SignatureDataset(
+    "signatures", "Electronic signatures", Patient, _signature_columns(), patient_lookup="",
+    description="One row per electronic signature on a record above (valid or voided by a later change).",
+)  # fmt: skip
+DATASETS[AUDIT_TRAIL.name] = AUDIT_TRAIL
+DATASETS[SIGNATURES.name] = SIGNATURES
 
 
 def as_text(value) -> str:

@@ -130,7 +130,7 @@ def manifest_of(export: Export, *, study: str, history: dict, cut_off) -> dict:
 
 
 def _source_rows(user, names) -> int:
-    return sum(DATASETS[name].rows(user).count() for name in names if name in DATASETS)
+    return sum(DATASETS[name].count(user) for name in names if name in DATASETS)
 
 
 def export_job_run(export_id: int) -> Export:

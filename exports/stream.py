@@ -37,7 +37,7 @@ def rows(dataset: Dataset, user, *, deidentified: bool, keys: dict | None = None
     derived = [c for c in dataset.columns if c.derive is not None]
     subject = next(c.name for c in dataset.columns if c.identifying == SUBJECT)
     yield [c.name for c in columns]
-    for values in dataset.rows(user).values_list(*(c.lookup for c in read)).iterator(chunk_size=CHUNK_ROWS):
+    for values in dataset.values(user, CHUNK_ROWS):
         row = dict(zip((c.name for c in read), values, strict=True))
         for c in derived:
             row[c.name] = c.derive(row)

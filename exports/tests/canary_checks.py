@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Permission
 
 from core.audit.writes import audited_create, audited_update
-from exports.datasets import DATASETS, FREE_TEXT, IDENTIFIER
+from exports.datasets import AUDIT_TRAIL, DATASETS, FREE_TEXT, IDENTIFIER, SIGNATURES
 
 CANARY_DATE = date(1911, 11, 11)  # a date of birth no shifted date can be
 
@@ -61,20 +61,43 @@ def _flag(actor, values):
     audited_create(flag, actor=actor)
 
 
+def _signature(actor, values):
+    """The cohort signs nothing: a review of its first patient's baseline, with the canary ``values``."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from core.audit.trail import record_digest
+    from core.models import Signature
+    from patients.models import Baseline
+
+    baseline = Baseline.objects.filter(patient__site__code="REF").order_by("pk").first()
+    signature = Signature(
+        content_type=ContentType.objects.get_for_model(Baseline), object_id=str(baseline.pk), signer=actor,
+        printed_name=actor.get_full_name() or actor.get_username(), meaning="review", signed_at=timezone.now(),
+        record_digest=record_digest(baseline), **values,
+    )  # fmt: skip
+    audited_create(signature, actor=actor)
+
+
 # Datasets the reference cohort has no record of.
-MAKE_FIRST = {"dose_overrides": _dose_override, "lab_results": _lab_result, "flags": _flag}
+MAKE_FIRST = {"dose_overrides": _dose_override, "lab_results": _lab_result, "flags": _flag, "signatures": _signature}
 
 
 def seed_canaries(actor) -> dict[str, str]:
-    """canary text → "dataset.column", written (audited, by ``actor``) into the first record of each dataset."""
-    canaries: dict[str, str] = {}
+    """canary text → "dataset.column", written (audited, by ``actor``) into the first record of each dataset; the
+    reason given for those changes carries one too (the audit trail's reason)."""
+    reason_canary = "CANARY999Z"
+    canaries: dict[str, str] = {reason_canary: "audit_trail.reason"}
+    reason = f"Canary values for the de-identification check {reason_canary}"
     for dataset in DATASETS.values():
+        if dataset is AUDIT_TRAIL:
+            continue
         targets = [
             c for c in dataset.columns if c.identifying in (IDENTIFIER, FREE_TEXT) and c.lookup and "__" not in c.lookup
         ]
         if not targets:
             continue
-        record = dataset.model._default_manager.order_by("pk").first()
+        record = None if dataset is SIGNATURES else dataset.model._default_manager.order_by("pk").first()
         changes = {}
         for column in targets:
             if column.type == "date":
@@ -88,7 +111,7 @@ def seed_canaries(actor) -> dict[str, str]:
             assert dataset.name in MAKE_FIRST, f"{dataset.name}: no record to seed a canary in"
             MAKE_FIRST[dataset.name](actor, changes)
         else:
-            audited_update(record, actor=actor, reason="Canary values for the de-identification check", **changes)
+            audited_update(record, actor=actor, reason=reason, **changes)
     return canaries
 
 
