@@ -166,7 +166,24 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "NCT01371630 trial data API",
     "DESCRIPTION": (
         "Data of the phase-II trial of mini-Hyper-CVD plus inotuzumab ozogamicin, with or without "
-        "blinatumomab, in relapsed/refractory pre-B ALL. Every list is restricted to the caller's sites."
+        "blinatumomab, in relapsed/refractory pre-B ALL. Every list is restricted to the caller's sites.\n\n"
+        "**Authentication**: a session (the browser) or a token, `Authorization: Token <key>` (an administrator makes "
+        "one with `manage.py drf_create_token USERNAME`).\n\n"
+        "**Pulling data (statisticians, data managers)**: one dataset, streamed as CSV:\n\n"
+        "```sh\n"
+        "curl -fsS -H \"Authorization: Token $TOKEN\" -o administrations.csv \\\n"
+        "  https://trial.example.org/api/v1/exports/datasets/administrations/csv/\n"
+        "```\n\n"
+        "`GET /api/v1/exports/datasets/` lists the datasets with their data dictionaries. The whole study in a standard "
+        "format (`zip`, `odm`, `sdtm`, `fhir`) is an export job: start it, poll it, download it:\n\n"
+        "```sh\n"
+        "job=$(curl -fsS -H \"Authorization: Token $TOKEN\" -H 'Content-Type: application/json' \\\n"
+        "  -d '{\"format\": \"odm\"}' https://trial.example.org/api/v1/exports/ | jq -r .url)\n"
+        "until [ \"$(curl -fsS -H \"Authorization: Token $TOKEN\" \"$job\" | jq -r .status)\" = done ]; do sleep 5; done\n"
+        "curl -fsS -H \"Authorization: Token $TOKEN\" -OJ \"$(curl -fsS -H \"Authorization: Token $TOKEN\" \"$job\" "
+        "| jq -r .download)\"\n"
+        "```\n\n"
+        "Without the `view_phi` permission every export is de-identified (HIPAA Safe Harbor)."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
