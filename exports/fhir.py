@@ -519,7 +519,6 @@ def fhir_bundle_chunks(
             if size >= FLUSH_BYTES:
                 yield b"".join(buffer)
                 buffer, size = [], 0
-        reader.report()
     buffer.append(b"]}\n")
     yield b"".join(buffer)
 

@@ -34,38 +34,45 @@ VERBATIM = "CANARY-VERBATIM queasy after dinner"
 IDENTIFYING = ["Zelda", "Quixotic", "MRN-CANARY-1", "1950-03-01", "SA-T1", HELD_REASON, VERBATIM]
 
 
+def _treat(patient, nurse):
+    """A course with a dose given and one held, a marrow in CR, a lab value and a grade 3 AE attributed to the drug
+    given; returns the two doses."""
+    course = course_start(
+        actor=nurse, patient=patient, start_date=COURSE_START, height_cm=Decimal(170), weight_kg=Decimal(70)
+    )
+    doses = course.administrations.filter(drug__is_study_drug=True, planned_dose__isnull=False).order_by("pk")
+    given, held = doses[0], doses[1]
+    dose_record(
+        actor=nurse, administration=given, status="given", given_at=datetime(2024, 1, 10, 9, 30, tzinfo=UTC),
+        dose_given=given.planned_dose,
+    )  # fmt: skip
+    dose_record(actor=nurse, administration=held, status="held", reason=HELD_REASON)
+    assessment_record(
+        actor=nurse, patient=patient, assessed_on=MARROW_ON, marrow_blast_percent=Decimal(2),
+        neutrophils_1e9_per_l=Decimal("1.5"), platelets_1e9_per_l=Decimal(150),
+    )  # fmt: skip
+    lab_result_record(
+        actor=nurse, patient=patient, lab_test="potassium", collected_on=LAB_ON, value=Decimal("3.1"), unit="mmol/L",
+        lower_limit_normal=Decimal("3.5"), upper_limit_normal=Decimal("5.1"),
+    )  # fmt: skip
+    adverse_event_report(
+        actor=nurse, patient=patient, term=CTCAETerm.objects.get(term="Nausea"), grade=3, onset_date=AE_ONSET,
+        verbatim=VERBATIM, outcome="recovered", resolution_date=AE_ONSET + timedelta(days=3),
+        attributions={given.drug.code: "possible"},
+    )  # fmt: skip
+    return given, held
+
+
 @pytest.fixture
 def study(make_patient, nurse_a, nurse_b, site_b):
-    """Patient SA-T1 at site A with a course, a dose given and one held, a marrow in CR, a lab value and a grade 3 AE
-    attributed to the drug given; patient SB-T2 at site B."""
+    """Patient SA-T1 at site A, treated (see :func:`_treat`), with name, MRN and date of birth; patient SB-T2 at
+    site B."""
     a1 = make_patient()
     audited_update(
         a1, actor=nurse_a, given_name="Zelda", family_name="Quixotic", medical_record_number="MRN-CANARY-1",
         date_of_birth=date(1950, 3, 1),
     )  # fmt: skip
-    course = course_start(
-        actor=nurse_a, patient=a1, start_date=COURSE_START, height_cm=Decimal(170), weight_kg=Decimal(70)
-    )
-    doses = course.administrations.filter(drug__is_study_drug=True, planned_dose__isnull=False).order_by("pk")
-    given, held = doses[0], doses[1]
-    dose_record(
-        actor=nurse_a, administration=given, status="given", given_at=datetime(2024, 1, 10, 9, 30, tzinfo=UTC),
-        dose_given=given.planned_dose,
-    )  # fmt: skip
-    dose_record(actor=nurse_a, administration=held, status="held", reason=HELD_REASON)
-    assessment_record(
-        actor=nurse_a, patient=a1, assessed_on=MARROW_ON, marrow_blast_percent=Decimal(2),
-        neutrophils_1e9_per_l=Decimal("1.5"), platelets_1e9_per_l=Decimal(150),
-    )  # fmt: skip
-    lab_result_record(
-        actor=nurse_a, patient=a1, lab_test="potassium", collected_on=LAB_ON, value=Decimal("3.1"), unit="mmol/L",
-        lower_limit_normal=Decimal("3.5"), upper_limit_normal=Decimal("5.1"),
-    )  # fmt: skip
-    adverse_event_report(
-        actor=nurse_a, patient=a1, term=CTCAETerm.objects.get(term="Nausea"), grade=3, onset_date=AE_ONSET,
-        verbatim=VERBATIM, outcome="recovered", resolution_date=AE_ONSET + timedelta(days=3),
-        attributions={given.drug.code: "possible"},
-    )  # fmt: skip
+    given, held = _treat(a1, nurse_a)
     b1 = make_patient(nurse=nurse_b, site=site_b)
     return {"A1": a1, "B1": b1, "given": given, "held": held}
 
@@ -202,3 +209,17 @@ def test_the_code_check_finds_an_unknown_code_system_and_a_code_not_in_its_syste
     assert len(problems) == 2
     assert "'99999999' is not among the MedDRA codes of the CTCAE v5.0 terms" in problems[0]
     assert "'http://example.org/made-up' is not one the project knows" in problems[1]
+
+
+def test_the_queries_do_not_grow_with_the_patients(investigator_a, study, make_patient, nurse_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _bundle(investigator_a)  # the user's sites are read once and kept on the user
+    with CaptureQueriesContext(connection) as one:
+        _bundle(investigator_a)
+    _treat(make_patient(), nurse_a)
+    with CaptureQueriesContext(connection) as two:
+        bundle = _bundle(investigator_a)
+    assert len(_resources(bundle, "Patient")) == 2
+    assert len(two) == len(one), [q["sql"][:80] for q in two.captured_queries]
