@@ -26,15 +26,14 @@ import yaml
 from django.utils import timezone
 
 from adverse_events.choices import AEOutcome, Attribution, SAECriterion
-from adverse_events.models import CTCAETerm
-from adverse_events.plausibility import lab_test_catalogue, lab_test_name
+from adverse_events.selectors import current_version, lab_test_options
 from dosing.choices import AdministrationStatus
 from patients.choices import PatientStatus
 from responses.choices import MRDResult
 from responses.derivations import Evaluation, outcomes
 from responses.selectors import RELAPSE_KEY, ProtocolReadings
 from trial.choices import ResponseCategory, Route
-from trial.models import Drug, ProtocolVersion, Trial
+from trial.selectors import trial_by_nct_id
 
 from .datasets import DATASETS, SUBJECT
 from .deidentify import kept, transform
@@ -252,7 +251,7 @@ class _Reader:
         self.unreported = 0
 
 
-def _study(trial: Trial, versions) -> dict:
+def _study(trial, versions) -> dict:
     facts = terminology()["studies"][trial.nct_id]
     return {
         "resourceType": "ResearchStudy",
@@ -264,7 +263,7 @@ def _study(trial: Trial, versions) -> dict:
     }
 
 
-def _medication(drug: Drug) -> dict:
+def _medication(drug) -> dict:
     return {"resourceType": "Medication", "code": _drug_concept(drug.code, drug.name)}
 
 
@@ -345,9 +344,10 @@ def _administration_entries(reader: _Reader) -> Iterator[tuple[str, dict]]:
 
 
 def _lab_entries(reader: _Reader) -> Iterator[tuple[str, dict]]:
+    names = {option.code: option.name for option in lab_test_options()}
     columns = ("lab_test", "collected_on", "value", "unit", "lower_limit_normal", "upper_limit_normal")
     for row in reader.rows("lab_results", columns, {"pk": "pk", "patient": "patient_id"}):
-        name = lab_test_name(row["lab_test"])
+        name = names.get(row["lab_test"], row["lab_test"])
         resource = {
             "resourceType": "Observation",
             "status": "final",
@@ -491,9 +491,9 @@ def fhir_bundle_chunks(
     counts = counts if counts is not None else {}
     reader = _Reader(user, deidentified=deidentified, keys=keys, progress=progress)
     with snapshot():
-        trial = Trial.objects.get(nct_id=study)
-        versions = list(ProtocolVersion.objects.filter(trial=trial).order_by("effective_date", "code"))
-        drugs = list(Drug.objects.filter(trial=trial).order_by("code"))
+        trial = trial_by_nct_id(study)
+        versions = list(trial.protocol_versions.order_by("effective_date", "code"))
+        drugs = list(trial.drugs.order_by("code"))
         study_ref = _ref("ResearchStudy", trial.pk)
 
         def entries():
@@ -523,14 +523,13 @@ def fhir_bundle_chunks(
     yield b"".join(buffer)
 
 
-def code_systems() -> dict[str, tuple[str, frozenset[str]]]:
-    """Each code system the bundle may use → (what it is, the codes valid in it as far as this project knows)."""
-    drugs = Drug.objects.values_list("code", flat=True)
+def code_systems(trial) -> dict[str, tuple[str, frozenset[str]]]:
+    """Each code system a bundle of ``trial`` may use → (what it is, the codes valid in it as far as this project
+    knows)."""
+    ctcae = current_version()
+    meddra = ctcae.terms.values_list("meddra_code", flat=True) if ctcae else ()
     return {
-        MEDDRA: (
-            "MedDRA codes of the CTCAE v5.0 terms",
-            frozenset(CTCAETerm.objects.values_list("meddra_code", flat=True)),
-        ),
+        MEDDRA: (f"MedDRA codes of the {ctcae} terms", frozenset(meddra)),
         RXNORM: ("RxNorm codes of fhir_terminology.yaml", frozenset(terminology()["rxnorm"].values())),
         UCUM: ("UCUM units the export writes", frozenset(UCUM_UNITS.values())),
         NCI_THESAURUS: (
@@ -557,10 +556,10 @@ def code_systems() -> dict[str, tuple[str, frozenset[str]]]:
         AE_SERIOUSNESS: ("adverse-event seriousness", frozenset({"serious", "non-serious"})),
         AE_SEVERITY: ("adverse-event severity", frozenset({"mild", "moderate", "severe"})),
         AE_OUTCOME: ("adverse-event outcomes", frozenset(AE_OUTCOMES.values())),
-        DRUG_SYSTEM: ("the trial's drug codes", frozenset(drugs)),
+        DRUG_SYSTEM: ("the trial's drug codes", frozenset(trial.drugs.values_list("code", flat=True))),
         ROUTE_SYSTEM: ("routes of administration", frozenset(Route.values)),
         NOT_GIVEN_SYSTEM: ("why a dose was not given", frozenset(NOT_GIVEN)),
-        LAB_TEST_SYSTEM: ("the lab tests a nurse records", frozenset(lab_test_catalogue())),
+        LAB_TEST_SYSTEM: ("the lab tests a nurse records", frozenset(option.code for option in lab_test_options())),
         MARROW_SYSTEM: ("marrow findings", frozenset(MARROW_FINDINGS)),
         RESPONSE_SYSTEM: ("marrow responses", frozenset(RESPONSES)),
         MRD_SYSTEM: ("MRD results", frozenset(MRDResult.values)),
@@ -582,8 +581,12 @@ def _codings(node, path: str) -> Iterator[tuple[str, dict]]:
 
 def check_codings(bundle: dict) -> list[str]:
     """The problems of the bundle's codes: a Coding in a code system the project does not know, or with a code not
-    valid in it (an empty list when there are none)."""
-    systems = code_systems()
+    valid in it (an empty list when there are none). The trial is the one the bundle's ResearchStudy names."""
+    studies = [e["resource"] for e in bundle.get("entry", ()) if e["resource"]["resourceType"] == "ResearchStudy"]
+    nct_ids = [
+        i["value"] for study in studies for i in study.get("identifier", ()) if i["system"] == CLINICALTRIALS_GOV
+    ]
+    systems = code_systems(trial_by_nct_id(nct_ids[0] if nct_ids else None))
     problems = []
     for path, coding in _codings(bundle, "Bundle"):
         system, code = coding["system"], coding["code"]
