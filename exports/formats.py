@@ -52,5 +52,11 @@ FORMATS: dict[str, Format] = {
             "Every dataset as CSV, each one's data dictionary, and a manifest (rows and SHA-256 of each file).",
             "exports.bundle:study_zip_chunks", embeds_manifest=True,
         ),
+        Format(
+            ExportFormat.FHIR, "json", "application/fhir+json",
+            "A Bundle of ResearchStudy, ResearchSubject, Patient, MedicationAdministration, AdverseEvent (MedDRA, CTCAE "
+            "grade) and Observation (labs, marrow response) resources.",
+            "exports.fhir:fhir_bundle_chunks", "exports.fhir:DATASETS_READ",
+        ),
     ]
 }  # fmt: skip
