@@ -135,7 +135,31 @@ def check_no_identifier_leaves(api_client, statistician, investigator) -> None:
         response = api_client.get("/api/v1/exports/study.zip", params)
         archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
         files |= {f"study.zip/{member}": archive.read(member).decode() for member in archive.namelist()}
+        files |= _job_files(who, deidentified=bool(params))
         for name, text in files.items():
             leaked = {canary: where for canary, where in canaries.items() if canary in text}
             assert leaked == {}, f"{name} (de-identified) contains {leaked}"
             assert "REF-" not in text, f"{name} (de-identified) contains a subject id"
+    identified = _job_files(investigator, deidentified=False)
+    for code in {name.split("/")[0] for name in identified}:  # each format's identified file does carry them
+        text = "".join(t for name, t in identified.items() if name.split("/")[0] == code)
+        assert "REF-" in text, f"{code} (identified) has no subject id"
+
+
+def _job_files(user, *, deidentified: bool) -> dict[str, str]:
+    """Every export job's file, run for ``user``: file (or ZIP member) name → its text (binary files decoded
+    leniently: SAS XPORT keeps its texts as plain ASCII)."""
+    from exports.formats import FORMATS
+    from exports.jobs import export_file, export_job_run, export_job_start
+
+    files = {}
+    for code in FORMATS:
+        export = export_job_run(export_job_start(actor=user, export_format=code, deidentified=deidentified).pk)
+        assert export.status == "done", (code, export.error)
+        data = export_file(export).read_bytes()
+        if data[:2] == b"PK":
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            files |= {f"{code}/{m}": archive.read(m).decode("latin-1") for m in archive.namelist()}
+        else:
+            files[code] = data.decode("utf-8")
+    return files
