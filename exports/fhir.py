@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 from django.utils import timezone
 
 from adverse_events.choices import AEOutcome, Attribution, SAECriterion
@@ -50,9 +51,9 @@ DATASETS_READ = (
 TERMINOLOGY_FILE = Path(__file__).with_name("fhir_terminology.yaml")
 FLUSH_BYTES = 64 * 1024
 
-# The project's own code systems and identifiers are named under this base. It is a name, never fetched: keep it
-# once bundles have left the system, or their codes no longer match.
-SYSTEM_BASE = "https://trial.example.org/fhir"
+# The project's own code systems and identifiers are named under this base (setting FHIR_SYSTEM_BASE). It is a
+# name, never fetched: keep it once bundles have left the system, or their codes no longer match.
+SYSTEM_BASE = settings.FHIR_SYSTEM_BASE
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 # HL7 Terminology's preferred URI for MedDRA (its NamingSystem keeps http://terminology.hl7.org/CodeSystem/mdr as

@@ -258,6 +258,8 @@ REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=60 * 60)
 # The web and worker processes must share it (a volume in docker-compose.yml).
 EXPORTS_DIR = env("EXPORTS_DIR", default=str(BASE_DIR / "var" / "exports"))
 EXPORT_TIME_LIMIT_SECONDS = env.int("EXPORT_TIME_LIMIT_SECONDS", default=2 * 3600)
+# The base URI naming the trial's own FHIR code systems and identifier systems: choose it once, keep it for good.
+FHIR_SYSTEM_BASE = env("FHIR_SYSTEM_BASE", default="https://trial.example.org/fhir")
 
 # --- Plots (reports): drawn on the server without a display; matplotlib caches its font list here ---
 MATPLOTLIB_BACKEND = "Agg"
