@@ -42,6 +42,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 from itertools import islice
@@ -327,10 +328,33 @@ def _time(moment, key, *, deidentified: bool) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def _item_group(dataset, row, items, chunk: _Chunk, site: str, key, *, deidentified: bool, parent) -> None:
-    record_id = row["record_id"]
-    group = _add(parent, "ItemGroupData", ItemGroupOID=group_oid(dataset), ItemGroupRepeatKey=record_id)
-    change = chunk.changes[dataset.name].get(int(record_id))
+@dataclass(frozen=True)
+class _Layout:
+    """How a dataset's records are written: its OIDs, its history table, and its items (name, OID, ODM type)."""
+
+    dataset: Dataset
+    group_oid: str
+    form_oid: str
+    history_table: str
+    items: tuple[tuple[str, str, str], ...]
+
+    @classmethod
+    def of(cls, dataset: Dataset, *, deidentified: bool) -> _Layout:
+        items = tuple(
+            (c.name, item_oid(dataset, c), data_type(c, deidentified=deidentified))
+            for c in items_of(dataset, deidentified=deidentified)
+        )
+        table = dataset.model.history.model._meta.db_table
+        return cls(dataset, group_oid(dataset), form_oid(dataset), table, items)
+
+
+ITEM_DATA = _tag("ItemData")
+
+
+def _item_group(layout: _Layout, row, chunk: _Chunk, site: str, key, *, deidentified: bool, parent) -> None:
+    name, record_id = layout.dataset.name, row["record_id"]
+    group = _add(parent, "ItemGroupData", ItemGroupOID=layout.group_oid, ItemGroupRepeatKey=record_id)
+    change = chunk.changes[name].get(int(record_id))
     if change is not None:
         history_id, changed_at, changed_by, reason = change
         audit = _add(group, "AuditRecord")
@@ -339,8 +363,8 @@ def _item_group(dataset, row, items, chunk: _Chunk, site: str, key, *, deidentif
         _add(audit, "DateTimeStamp", _time(changed_at, key, deidentified=deidentified))
         if reason and not deidentified:  # free text
             _add(audit, "ReasonForChange", reason)
-        _add(audit, "SourceID", f"{dataset.model.history.model._meta.db_table}:{history_id}")
-    signature = chunk.signatures[dataset.name].get(int(record_id))
+        _add(audit, "SourceID", f"{layout.history_table}:{history_id}")
+    signature = chunk.signatures[name].get(int(record_id))
     if signature is not None:
         signer, meaning, signed_at = signature
         signed = _add(group, "Signature")
@@ -348,35 +372,32 @@ def _item_group(dataset, row, items, chunk: _Chunk, site: str, key, *, deidentif
         _add(signed, "LocationRef", LocationOID=location_oid(site))
         _add(signed, "SignatureRef", SignatureOID=signature_def_oid(meaning))
         _add(signed, "DateTimeStamp", _time(signed_at, key, deidentified=deidentified))
-    for column, odm_type in items:
-        text = row[column.name]
+    for column, oid, odm_type in layout.items:
+        text = row[column]
         if text != "":  # an empty value is an absent ItemData
-            _add(group, "ItemData", ItemOID=item_oid(dataset, column), Value=_value(text, odm_type))
+            etree.SubElement(group, ITEM_DATA, ItemOID=oid, Value=_value(text, odm_type))
 
 
-def _subject_data(subject_key: str, site: str, key, chunk: _Chunk, items, *, deidentified: bool, counts):
+def _subject_data(subject_key: str, site: str, key, chunk: _Chunk, layouts, *, deidentified: bool, counts):
     subject = _root("SubjectData", SubjectKey=subject_key)
     _add(subject, "SiteRef", LocationOID=location_oid(site))
     event = _add(subject, "StudyEventData", StudyEventOID=STUDY_EVENT_OID)
     by_dataset = chunk.rows.get(subject_key, {})
-    for dataset in DATASETS.values():
-        records = by_dataset.get(dataset.name)
+    for layout in layouts:
+        records = by_dataset.get(layout.dataset.name)
         if not records:
             continue
-        form = _add(event, "FormData", FormOID=form_oid(dataset))
+        form = _add(event, "FormData", FormOID=layout.form_oid)
         for row in records:
-            _item_group(dataset, row, items[dataset.name], chunk, site, key, deidentified=deidentified, parent=form)
-        counts[dataset.name] = counts.get(dataset.name, 0) + len(records)
+            _item_group(layout, row, chunk, site, key, deidentified=deidentified, parent=form)
+        counts[layout.dataset.name] = counts.get(layout.dataset.name, 0) + len(records)
     return subject
 
 
 def _subjects(user, *, deidentified: bool, keys, progress, counts) -> Iterator[etree._Element]:
     """One ``SubjectData`` per patient of the user's sites, read ``CHUNK_PATIENTS`` patients at a time."""
     subject_column = DATASETS["patients"].column("subject_id")
-    items = {
-        d.name: [(c, data_type(c, deidentified=deidentified)) for c in items_of(d, deidentified=deidentified)]
-        for d in DATASETS.values()
-    }
+    layouts = [_Layout.of(d, deidentified=deidentified) for d in DATASETS.values()]
     patients = Patient.objects.for_user(user).order_by("pk").values_list("pk", "subject_id", "site__code")
     patients = patients.iterator(chunk_size=CHUNK_PATIENTS)
     while batch := list(islice(patients, CHUNK_PATIENTS)):
@@ -384,7 +405,7 @@ def _subjects(user, *, deidentified: bool, keys, progress, counts) -> Iterator[e
         for _, subject_id, site in batch:
             key = (keys or {}).get(subject_id)
             subject_key = transform(subject_column, subject_id, key) if deidentified else subject_id
-            yield _subject_data(subject_key, site, key, chunk, items, deidentified=deidentified, counts=counts)
+            yield _subject_data(subject_key, site, key, chunk, layouts, deidentified=deidentified, counts=counts)
         if progress is not None:
             progress(chunk.read)
 
