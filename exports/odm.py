@@ -289,9 +289,9 @@ def _latest_changes(dataset: Dataset, records) -> dict[int, tuple]:
 
 
 def _signatures(dataset: Dataset, records) -> dict[int, tuple]:
-    """record id → (signer id, meaning, when) of the record's latest valid signature."""
+    """record id → (signature id, signer id, meaning, when) of the record's latest valid signature."""
     signatures = _valid_signatures(dataset, records).order_by("signed_at", "pk")
-    fields = ("object_id", "signer_id", "meaning", "signed_at")
+    fields = ("object_id", "pk", "signer_id", "meaning", "signed_at")
     return {int(row[0]): row[1:] for row in signatures.values_list(*fields)}  # the latest signature wins
 
 
@@ -366,8 +366,8 @@ def _item_group(layout: _Layout, row, chunk: _Chunk, site: str, key, *, deidenti
         _add(audit, "SourceID", f"{layout.history_table}:{history_id}")
     signature = chunk.signatures[name].get(int(record_id))
     if signature is not None:
-        signer, meaning, signed_at = signature
-        signed = _add(group, "Signature")
+        signature_id, signer, meaning, signed_at = signature
+        signed = _add(group, "Signature", ID=f"SIG.{signature_id}")  # optional in the schema, required by odmlib
         _add(signed, "UserRef", UserOID=user_oid(signer))
         _add(signed, "LocationRef", LocationOID=location_oid(site))
         _add(signed, "SignatureRef", SignatureOID=signature_def_oid(meaning))

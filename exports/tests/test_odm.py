@@ -6,6 +6,7 @@ from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 
+import odmlib
 import pytest
 from django.utils import timezone
 from lxml import etree
@@ -110,7 +111,7 @@ def _by_record(dataset, found: list[dict], deidentified: bool) -> dict[int, dict
 
 @pytest.mark.parametrize("deidentified", [False, True], ids=["identified", "de-identified"])
 def test_the_file_validates_against_the_odm_schema_and_holds_the_csv_rows(
-    investigator_a, study, deidentified, monkeypatch
+    investigator_a, study, deidentified, monkeypatch, tmp_path
 ):
     monkeypatch.setattr(odm, "CHUNK_PATIENTS", 1)  # a chunk of patients per patient: rows cross chunk boundaries
     monkeypatch.setattr(odm, "CHUNK_BYTES", 1)  # and a chunk of bytes per subject
@@ -119,6 +120,10 @@ def test_the_file_validates_against_the_odm_schema_and_holds_the_csv_rows(
     assert len(chunks) > 3  # streamed: the metadata, then each subject, then the end
     document = validate_odm(b"".join(chunks))
     assert document.get("ODMVersion") == "1.3.2" and document.get("FileType") == "Snapshot"
+    # odmlib reads it, and every OID the file refers to (items, users, sites, signature meanings) is defined in it.
+    (tmp_path / "study.xml").write_bytes(b"".join(chunks))
+    with odmlib.open_odm(str(tmp_path / "study.xml")) as loaded:
+        loaded.verify_oids(odmlib.create_oid_checker("odm_1_3_2"))
     for dataset in DATASETS.values():
         lines = rows(dataset, investigator_a, deidentified=deidentified, keys=keys)
         header = next(lines)
