@@ -15,16 +15,17 @@ What the file holds, in the order the ODM schema requires:
 
 One study event, "Study" (type Common, not repeating), holds every form. The datasets are flat tables keyed by
 record, and most records (adverse events, marrow assessments, labs, follow-up) belong to no single course or visit,
-so events per course would put many records nowhere or in an arbitrary course. OpenClinica and odmlib both read a
-study with a single common event holding every form, and the ItemGroupData of a dataset then match its CSV rows.
+so events per course would put many records nowhere or in an arbitrary course. "Common" is the ODM event type (and
+OpenClinica's) for data not tied to a visit. odmlib reads the file and resolves every OID in it (the tests load it),
+and the ItemGroupData of a dataset are then exactly its CSV rows.
 
 It is a Snapshot file: each record appears once, in its current state. The ODM schema allows one ``AuditRecord`` and
 one ``Signature`` per ItemGroupData. Its ``AuditRecord`` is the record's latest change (who, site, when, reason,
 and in ``SourceID`` the history table and row). The ``AuditRecords`` and ``Signatures`` containers of ClinicalData
 are only referenced from typed ItemData (``AuditRecordID``), which few consumers read, and giving every earlier
 version means a Transactional file. The full trail is the audit-trail dataset's to give. The ``Signature`` is
-the record's latest valid signature. A void signature no longer attests the record, so it is left out; its voiding
-is in the audit trail.
+the record's latest valid signature, with an ``ID`` (optional in the schema, required by odmlib). A void signature
+no longer attests the record, so it is left out; its voiding is in the audit trail.
 
 De-identified, the file follows ``exports.deidentify`` as the CSV does. Withheld columns are absent from the data
 and from the metadata. ``SubjectKey`` is the pseudonym. Dates, the audit records' and signatures' times included,
@@ -98,11 +99,11 @@ def _tag(name: str) -> str:
 
 def _root(name: str, **attrib) -> etree._Element:
     """An element written on its own, declaring the ODM namespace once for its subtree."""
-    return etree.Element(_tag(name), {k: v for k, v in attrib.items() if v is not None}, nsmap={None: NS})
+    return etree.Element(_tag(name), attrib, nsmap={None: NS})
 
 
 def _add(parent, name: str, text: str | None = None, **attrib) -> etree._Element:
-    element = etree.SubElement(parent, _tag(name), {k: v for k, v in attrib.items() if v is not None})
+    element = etree.SubElement(parent, _tag(name), attrib)
     if text is not None:
         element.text = text
     return element
@@ -367,7 +368,7 @@ def _item_group(layout: _Layout, row, chunk: _Chunk, site: str, key, *, deidenti
     signature = chunk.signatures[name].get(int(record_id))
     if signature is not None:
         signature_id, signer, meaning, signed_at = signature
-        signed = _add(group, "Signature", ID=f"SIG.{signature_id}")  # optional in the schema, required by odmlib
+        signed = _add(group, "Signature", ID=f"SIG.{signature_id}")
         _add(signed, "UserRef", UserOID=user_oid(signer))
         _add(signed, "LocationRef", LocationOID=location_oid(site))
         _add(signed, "SignatureRef", SignatureOID=signature_def_oid(meaning))
