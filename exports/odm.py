@@ -43,7 +43,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC
 from decimal import Decimal
 from itertools import islice
@@ -67,7 +67,10 @@ from .stream import columns_of, rows, snapshot
 NS = "http://www.cdisc.org/ns/odm/v1.3"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ODM_VERSION = "1.3.2"
-DATASETS_READ = tuple(DATASETS)
+# The datasets of records, each one model's rows (a plain Dataset). A dataset made from other records' histories or
+# signatures (a Dataset of its own kind) is not an item group: the file gives those as AuditRecord and Signature.
+RECORD_DATASETS = tuple(d for d in DATASETS.values() if type(d) is Dataset)
+DATASETS_READ = tuple(d.name for d in RECORD_DATASETS)
 CHUNK_PATIENTS = 100
 CHUNK_BYTES = 64 * 1024
 
@@ -178,7 +181,7 @@ def _study(trial, versions, *, deidentified: bool) -> etree._Element:
     _add(globals_, "StudyDescription", trial.title)
     _add(globals_, "ProtocolName", trial.nct_id)
 
-    datasets = list(DATASETS.values())
+    datasets = RECORD_DATASETS
     units: dict[str, str] = {}
     for dataset in datasets:
         for column in items_of(dataset, deidentified=deidentified):
@@ -250,7 +253,7 @@ def _valid_signatures(dataset: Dataset, records):
 def _people(user) -> list:
     """Everyone who changed or validly signed a record of the user's sites, once (for ``AdminData``)."""
     ids = set()
-    for dataset in DATASETS.values():
+    for dataset in RECORD_DATASETS:
         history = dataset.model.history.filter(id__in=_scoped(dataset, user)).order_by()
         ids.update(history.values_list("history_user_id", flat=True).distinct())
         ids.update(_valid_signatures(dataset, _scoped(dataset, user)).order_by().values_list("signer_id", flat=True))
@@ -307,19 +310,33 @@ class _Chunk:
         self.read = 0
 
 
+@dataclass(frozen=True)
+class _Narrowed(Dataset):
+    """A dataset over a few patients' records only: what ``exports.stream.rows`` reads for one chunk of patients."""
+
+    patient_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, dataset: Dataset, patient_ids) -> _Narrowed:
+        return cls(**{f.name: getattr(dataset, f.name) for f in fields(Dataset)}, patient_ids=tuple(patient_ids))
+
+    def rows(self, user):
+        lookup = f"{self.patient_lookup}__in" if self.patient_lookup else "pk__in"
+        return super().rows(user).filter(**{lookup: self.patient_ids})
+
+
 def _read_chunk(user, patient_ids: list[int], *, deidentified: bool, keys) -> _Chunk:
     chunk = _Chunk()
-    for dataset in DATASETS.values():
-        lookup = f"{dataset.patient_lookup}__in" if dataset.patient_lookup else "pk__in"
-        records = dataset.rows(user).filter(**{lookup: patient_ids})
-        lines = rows(dataset, user, deidentified=deidentified, keys=keys, records=records)
+    for dataset in RECORD_DATASETS:
+        narrowed = _Narrowed.of(dataset, patient_ids)
+        lines = rows(narrowed, user, deidentified=deidentified, keys=keys)
         header = next(lines)
         for line in lines:
             row = dict(zip(header, line, strict=True))
             chunk.rows[row["subject_id"]][dataset.name].append(row)
             chunk.read += 1
-        chunk.changes[dataset.name] = _latest_changes(dataset, records)
-        chunk.signatures[dataset.name] = _signatures(dataset, records)
+        chunk.changes[dataset.name] = _latest_changes(dataset, narrowed.rows(user))
+        chunk.signatures[dataset.name] = _signatures(dataset, narrowed.rows(user))
     return chunk
 
 
@@ -398,7 +415,7 @@ def _subject_data(subject_key: str, site: str, key, chunk: _Chunk, layouts, *, d
 def _subjects(user, *, deidentified: bool, keys, progress, counts) -> Iterator[etree._Element]:
     """One ``SubjectData`` per patient of the user's sites, read ``CHUNK_PATIENTS`` patients at a time."""
     subject_column = DATASETS["patients"].column("subject_id")
-    layouts = [_Layout.of(d, deidentified=deidentified) for d in DATASETS.values()]
+    layouts = [_Layout.of(d, deidentified=deidentified) for d in RECORD_DATASETS]
     patients = Patient.objects.for_user(user).order_by("pk").values_list("pk", "subject_id", "site__code")
     patients = patients.iterator(chunk_size=CHUNK_PATIENTS)
     while batch := list(islice(patients, CHUNK_PATIENTS)):

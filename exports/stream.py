@@ -28,16 +28,14 @@ def columns_of(dataset: Dataset, *, deidentified: bool):
     return [c for c in dataset.columns if not deidentified or kept(c)]
 
 
-def rows(dataset: Dataset, user, *, deidentified: bool, keys: dict | None = None, records=None) -> Iterator[list[str]]:
-    """The header, then one list of texts per record of the user's sites (or of ``records``, a narrower queryset of
-    ``dataset.rows(user)``: the ODM file reads a few patients' records at a time)."""
+def rows(dataset: Dataset, user, *, deidentified: bool, keys: dict | None = None) -> Iterator[list[str]]:
+    """The header, then one list of texts per record of the user's sites."""
     columns = columns_of(dataset, deidentified=deidentified)
     read = [c for c in dataset.columns if c.derive is None]
     derived = [c for c in dataset.columns if c.derive is not None]
     subject = next(c.name for c in dataset.columns if c.identifying == SUBJECT)
     yield [c.name for c in columns]
-    records = dataset.rows(user) if records is None else records
-    for values in records.values_list(*(c.lookup for c in read)).iterator(chunk_size=CHUNK_ROWS):
+    for values in dataset.rows(user).values_list(*(c.lookup for c in read)).iterator(chunk_size=CHUNK_ROWS):
         row = dict(zip((c.name for c in read), values, strict=True))
         for c in derived:
             row[c.name] = c.derive(row)

@@ -124,7 +124,7 @@ def test_the_file_validates_against_the_odm_schema_and_holds_the_csv_rows(
     (tmp_path / "study.xml").write_bytes(b"".join(chunks))
     with odmlib.open_odm(str(tmp_path / "study.xml")) as loaded:
         loaded.verify_oids(odmlib.create_oid_checker("odm_1_3_2"))
-    for dataset in DATASETS.values():
+    for dataset in odm.RECORD_DATASETS:
         lines = rows(dataset, investigator_a, deidentified=deidentified, keys=keys)
         header = next(lines)
         expected = [dict(zip(header, line, strict=True)) for line in lines]
@@ -147,7 +147,7 @@ def test_the_file_validates_against_the_odm_schema_and_holds_the_csv_rows(
 def test_rows_written_and_read_are_counted_per_dataset(investigator_a, study):
     counts, read = {}, []
     _export(investigator_a, deidentified=False, counts=counts, progress=read.append)
-    expected = {d.name: sum(1 for _ in rows(d, investigator_a, deidentified=False)) - 1 for d in DATASETS.values()}
+    expected = {d.name: sum(1 for _ in rows(d, investigator_a, deidentified=False)) - 1 for d in odm.RECORD_DATASETS}
     assert counts == {name: n for name, n in expected.items() if n}
     assert sum(read) == sum(expected.values()) and counts["administrations"] > 2
 
