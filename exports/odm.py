@@ -466,9 +466,9 @@ def odm_chunks(
             xf.write_declaration()
             with xf.element(_tag("ODM"), attributes, nsmap={None: NS}):
                 xf.write(_study(trial, versions, deidentified=deidentified))
-                xf.write(_admin_data(user, study, versions))
                 xf.flush()
-                yield take()  # the metadata goes out before the first patient is read
+                yield take()  # the metadata goes out before anything is read
+                xf.write(_admin_data(user, study, versions))
                 with xf.element(_tag("ClinicalData"), StudyOID=study, MetaDataVersionOID=METADATA_VERSION_OID):
                     for subject in _subjects(user, deidentified=deidentified, keys=keys, progress=progress,
                                              counts=counts):  # fmt: skip
