@@ -288,15 +288,15 @@ def _latest_changes(dataset: Dataset, records) -> dict[int, tuple]:
     history = dataset.model.history
     newest = history.filter(id__in=records.order_by().values("pk")).order_by().values("id")
     newest = newest.annotate(newest=Max("history_id")).values("newest")
-    fields = ("id", "history_id", "history_date", "history_user_id", "history_change_reason")
-    return {row[0]: row[1:] for row in history.filter(history_id__in=newest).order_by().values_list(*fields)}
+    read = ("id", "history_id", "history_date", "history_user_id", "history_change_reason")
+    return {row[0]: row[1:] for row in history.filter(history_id__in=newest).order_by().values_list(*read)}
 
 
 def _signatures(dataset: Dataset, records) -> dict[int, tuple]:
     """record id → (signature id, signer id, meaning, when) of the record's latest valid signature."""
     signatures = _valid_signatures(dataset, records).order_by("signed_at", "pk")
-    fields = ("object_id", "pk", "signer_id", "meaning", "signed_at")
-    return {int(row[0]): row[1:] for row in signatures.values_list(*fields)}  # the latest signature wins
+    read = ("object_id", "pk", "signer_id", "meaning", "signed_at")
+    return {int(row[0]): row[1:] for row in signatures.values_list(*read)}  # the latest signature wins
 
 
 class _Chunk:
