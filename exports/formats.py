@@ -53,9 +53,15 @@ FORMATS: dict[str, Format] = {
             "exports.bundle:study_zip_chunks", embeds_manifest=True,
         ),
         Format(
+            ExportFormat.ODM, "xml", "application/xml",
+            "Study metadata from the protocol and the data dictionary; every record of every patient with its latest "
+            "audit record (who, when, why) and its signature.",
+            "exports.odm:odm_chunks", "exports.odm:DATASETS_READ",
+        ),
+        Format(
             ExportFormat.FHIR, "json", "application/fhir+json",
-            "A Bundle of ResearchStudy, ResearchSubject, Patient, MedicationAdministration, AdverseEvent (MedDRA, CTCAE "
-            "grade) and Observation (labs, marrow response) resources.",
+            "A Bundle of ResearchStudy, ResearchSubject, Patient, MedicationAdministration, AdverseEvent (MedDRA, "
+            "CTCAE grade) and Observation (labs, marrow response) resources.",
             "exports.fhir:fhir_bundle_chunks", "exports.fhir:DATASETS_READ",
         ),
     ]

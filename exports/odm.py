@@ -41,6 +41,7 @@ whole file is read from one snapshot (``exports.stream.snapshot``).
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
@@ -60,7 +61,7 @@ from core.models import Signature
 from patients.models import Patient
 from trial.selectors import sites_for_user, trial_by_nct_id
 
-from .datasets import AGE, DATASETS, DATE, Column, Dataset
+from .datasets import AGE, DATASETS, DATE, RECORD_DATASETS, Column, Dataset
 from .deidentify import transform
 from .stream import columns_of, rows, snapshot
 
@@ -69,7 +70,6 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ODM_VERSION = "1.3.2"
 # The datasets of records, each one model's rows (a plain Dataset). A dataset made from other records' histories or
 # signatures (a Dataset of its own kind) is not an item group: the file gives those as AuditRecord and Signature.
-RECORD_DATASETS = tuple(d for d in DATASETS.values() if type(d) is Dataset)
 DATASETS_READ = tuple(d.name for d in RECORD_DATASETS)
 CHUNK_PATIENTS = 100
 CHUNK_BYTES = 64 * 1024
@@ -157,11 +157,16 @@ def data_type(column: Column, *, deidentified: bool) -> str:
     return ODM_TYPES[column.type]
 
 
+# Characters XML 1.0 cannot carry (control characters but tab, newline and carriage return): typed text may hold one.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _value(text: str, odm_type: str) -> str:
-    """A value as the CSV writes it, but a decimal in plain notation (``0E-8`` is not an ODM float)."""
+    """A value as the CSV writes it, but a decimal in plain notation (``0E-8`` is not an ODM float) and without the
+    characters XML cannot carry (each becomes U+FFFD)."""
     if odm_type == "float" and "E" in text.upper():
         return format(Decimal(text), "f")
-    return text
+    return NOT_XML.sub("\ufffd", text)
 
 
 def _repeating(dataset: Dataset) -> str:

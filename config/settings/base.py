@@ -171,17 +171,19 @@ SPECTACULAR_SETTINGS = {
         "one with `manage.py drf_create_token USERNAME`).\n\n"
         "**Pulling data (statisticians, data managers)**: one dataset, streamed as CSV:\n\n"
         "```sh\n"
-        "curl -fsS -H \"Authorization: Token $TOKEN\" -o administrations.csv \\\n"
+        'curl -fsS -H "Authorization: Token $TOKEN" -o administrations.csv \\\n'
         "  https://trial.example.org/api/v1/exports/datasets/administrations/csv/\n"
         "```\n\n"
-        "`GET /api/v1/exports/datasets/` lists the datasets with their data dictionaries. The whole study in a standard "
-        "format (`zip`, `odm`, `sdtm`, `fhir`) is an export job: start it, poll it, download it:\n\n"
+        "`GET /api/v1/exports/datasets/` lists the datasets with their data dictionaries. The whole study in a "
+        "standard format (`zip`, `odm`, `sdtm`, `fhir`) is an export job: start it, poll it, download it:\n\n"
         "```sh\n"
         "job=$(curl -fsS -H \"Authorization: Token $TOKEN\" -H 'Content-Type: application/json' \\\n"
-        "  -d '{\"format\": \"odm\"}' https://trial.example.org/api/v1/exports/ | jq -r .url)\n"
-        "until [ \"$(curl -fsS -H \"Authorization: Token $TOKEN\" \"$job\" | jq -r .status)\" = done ]; do sleep 5; done\n"
-        "curl -fsS -H \"Authorization: Token $TOKEN\" -OJ \"$(curl -fsS -H \"Authorization: Token $TOKEN\" \"$job\" "
-        "| jq -r .download)\"\n"
+        '  -d \'{"format": "odm"}\' https://trial.example.org/api/v1/exports/ | jq -r .url)\n'
+        'until [ "$(curl -fsS -H "Authorization: Token $TOKEN" "$job" | jq -r .status)" = done ]; do\n'
+        "  sleep 5\n"
+        "done\n"
+        'curl -fsS -H "Authorization: Token $TOKEN" -OJ "$(curl -fsS -H "Authorization: Token $TOKEN" "$job" '
+        '| jq -r .download)"\n'
         "```\n\n"
         "Without the `view_phi` permission every export is de-identified (HIPAA Safe Harbor)."
     ),
