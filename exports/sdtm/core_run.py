@@ -1,4 +1,5 @@
-"""Run CDISC CORE (``cdisc-rules-engine``) on a folder of SDTM transport files (``*.xpt``), offline, and write its findings as JSON.
+"""Run CDISC CORE (``cdisc-rules-engine``) on a folder of SDTM transport files (``*.xpt``), offline; write its
+findings as JSON.
 
 This file runs under the validator's own Python 3.12 environment (``.venv-core``, made by
 ``scripts/cdisc-core-venv.sh``), never inside the project: it imports the engine and nothing of Django. The engine's
@@ -10,8 +11,8 @@ need them report an error status of their own; the report keeps every rule's sta
 Usage: python core_run.py DATA_DIR REPORT.json [--standard sdtmig] [--version 3-4]
 
 The report: {"standard", "version", "rules_run", "elapsed_seconds", "results": [{"rule", "dataset", "status",
-"message", "errors", "first_error"}]}, one entry per rule and dataset the engine answered for; ``errors`` counts the records it
-flagged (0 for a rule that passed).
+"message", "errors", "first_error"}]}, one entry per rule and dataset the engine answered for; ``errors`` counts
+the records it flagged (0 for a rule that passed) and ``first_error`` shows the first.
 """
 
 import argparse
