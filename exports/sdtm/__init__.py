@@ -1,4 +1,5 @@
-"""The study as SDTM (SDTMIG 3.4): one ZIP of SAS transport v5 files and CDISC Dataset-JSON 1.1 files.
+"""The study as SDTM (SDTMIG 3.4): one ZIP of SAS transport v5 files, CDISC Dataset-JSON 1.1 files and a
+Define-XML 2.1 ``define.xml``.
 
 :func:`sdtm_zip_chunks` reads one snapshot of the database (:func:`exports.stream.snapshot`), builds each domain
 (:mod:`exports.sdtm.domains`) for the user's sites, de-identified or not, and streams the ZIP as it is written
@@ -18,11 +19,14 @@ from django.utils import timezone
 
 from ..bundle import _Sink
 from ..stream import snapshot
-from .datasetjson import dataset_json_bytes
-from .domains import DATASETS_READ, DOMAINS, Reader, domain_records
+from .datasetjson import character_length, dataset_json_bytes
+from .define import define_xml_bytes
+from .domains import CHAR, DATASETS_READ, DOMAINS, Reader, domain_records
 from .xpt import xpt_bytes
 
-__all__ = ["DATASETS_READ", "DOMAINS", "sdtm_zip_chunks"]
+__all__ = ["DATASETS_READ", "DEFINE", "DOMAINS", "sdtm_zip_chunks"]
+
+DEFINE = "define.xml"
 
 
 def sdtm_zip_chunks(
@@ -35,13 +39,14 @@ def sdtm_zip_chunks(
     counts: dict | None = None,
 ) -> Iterator[bytes]:
     """The SDTM ZIP in chunks: ``<domain>.xpt`` and ``<domain>.json`` per domain (lower-case names) that has
-    records.
+    records, and ``define.xml`` (Define-XML 2.1) describing them.
 
     ``keys`` maps subject id → (pseudonym, offset days) (:func:`exports.deidentify.subject_keys`; None when
     identified). ``progress(n)`` is called with the source rows read since its last call; ``counts`` gets the
     records written per domain."""
     sink = _Sink()
     created = timezone.now().isoformat(timespec="seconds")
+    written = []
     with snapshot():
         reader = Reader(user, study=study, deidentified=deidentified, keys=keys, progress=progress)
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -55,4 +60,9 @@ def sdtm_zip_chunks(
                 yield sink.take()
                 archive.writestr(f"{name}.json", dataset_json_bytes(domain, records, study=study, created=created))
                 yield sink.take()
+                lengths = {
+                    v.name: character_length(domain, records, v.name) for v in domain.variables if v.type == CHAR
+                }
+                written.append((domain, lengths))
+            archive.writestr(DEFINE, define_xml_bytes(written, study=study, created=created))
     yield sink.take()

@@ -53,6 +53,7 @@ def dataset_json_bytes(domain: Domain, records: list[dict], *, study: str, creat
         "sourceSystem": SOURCE_SYSTEM,
         "studyOID": study,
         "metaDataVersionOID": "MDV.SDTMIG.3.4",
+        "metaDataRef": "define.xml",
         "itemGroupOID": f"IG.{domain.name}",
         "records": len(records),
         "name": domain.name,

@@ -4,8 +4,8 @@
 environment (``.venv-core``, ``make core-venv``) as a subprocess, and fails on any finding — a rule that reported
 an issue on a dataset — that docs/exports.md does not list as accepted ("## SDTM", the table of accepted findings:
 the doc is the one list). It also checks each Dataset-JSON file against the Dataset-JSON 1.1 schema that the
-engine's wheel ships. Without ``.venv-core`` the check is skipped, unless ``CDISC_CORE_REQUIRED=1`` (CI), then it
-fails.
+engine's wheel ships, and define.xml against the Define-XML 2.1 schema of ``odmlib`` (both in ``.venv-core``).
+Without ``.venv-core`` the check is skipped, unless ``CDISC_CORE_REQUIRED=1`` (CI), then it fails.
 """
 
 from __future__ import annotations
@@ -68,6 +68,23 @@ def dataset_json_schema(python: Path) -> dict:
     return json.loads((Path(site) / "resources" / "schema" / "dataset.schema.json").read_text())
 
 
+DEFINE_SCHEMA_CHECK = """
+import sys
+from importlib.resources import files
+from lxml import etree
+schema = etree.XMLSchema(etree.parse(str(files("odmlib") / "schemas/define/2.1/define2-1-0.xsd")))
+document = etree.fromstring(sys.stdin.buffer.read())
+if not schema.validate(document):
+    sys.exit("\\n".join(str(e) for e in schema.error_log))
+"""
+
+
+def check_define_xml(python: Path, data: bytes) -> None:
+    """define.xml against the Define-XML 2.1 schema shipped in ``odmlib`` (in the CORE environment, with lxml)."""
+    checked = subprocess.run([str(python), "-c", DEFINE_SCHEMA_CHECK], input=data, capture_output=True)
+    assert checked.returncode == 0, checked.stderr.decode()
+
+
 def run_core(python: Path, folder: Path) -> dict:
     report = folder / "core-report.json"
     subprocess.run([str(python), str(CORE_RUN), str(folder), str(report)], check=True, timeout=1800)
@@ -94,6 +111,7 @@ def check_sdtm_with_core(user, *, deidentified: bool | None = None) -> dict:
     for name, data in files.items():
         if name.endswith(".json"):
             jsonschema.validate(json.loads(data), schema)
+    check_define_xml(python, files["define.xml"])
     with tempfile.TemporaryDirectory() as folder:
         for name, data in files.items():
             if name.endswith(".xpt"):

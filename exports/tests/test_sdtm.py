@@ -6,6 +6,7 @@ import tempfile
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 import pyreadstat
@@ -26,6 +27,7 @@ from exports.sdtm import DATASETS_READ, DOMAINS
 from exports.tests.sdtm_checks import (
     ISSUE,
     accepted_findings,
+    check_define_xml,
     check_sdtm_with_core,
     core_python,
     dataset_json_schema,
@@ -158,7 +160,7 @@ def test_xpt_and_dataset_json_read_back_equal_to_the_study(investigator_a, study
     assert set(rs["RSTESTCD"]) == {"OVRLRESP"} and len(rs) == a1.marrow_assessments.count() + (
         a2.marrow_assessments.count()
     )
-    assert "suppdm.xpt" not in files  # an empty domain is left out
+    assert "suppdm.xpt" not in files and "define.xml" in files  # an empty domain is left out
 
     for name in ("dm", "ex", "ae", "suppae", "rs", "ds", "lb"):
         frame, _, document = _read(files, name)
@@ -196,11 +198,21 @@ def test_variables_have_sdtmig_names_labels_types_and_lengths(investigator_a, st
     assert set(DATASETS_READ) >= {"patients", "administrations", "adverse_events", "lab_results"}
 
 
-def test_dataset_json_follows_the_dataset_json_1_1_schema(investigator_a, study):
+def test_dataset_json_and_define_xml_follow_their_schemas(investigator_a, study):
     import jsonschema
 
-    schema = dataset_json_schema(core_python())
+    python = core_python()
+    schema = dataset_json_schema(python)
     files, _ = export_sdtm(investigator_a, deidentified=False)
+    check_define_xml(python, files["define.xml"])
+    define = ElementTree.fromstring(files["define.xml"])
+    groups = define.findall(".//{http://www.cdisc.org/ns/odm/v1.3}ItemGroupDef")
+    assert sorted(g.get("Name") for g in groups) == sorted(n[:-4].upper() for n in files if n.endswith(".xpt"))
+    lengths = {i.get("OID"): i.get("Length") for i in define.iter("{http://www.cdisc.org/ns/odm/v1.3}ItemDef")}
+    _, meta, _ = _read(files, "ae")
+    assert lengths["IT.AE.AETERM"] == str(meta.variable_storage_width["AETERM"])
+    with pytest.raises(AssertionError, match="Context"):
+        check_define_xml(python, files["define.xml"].replace(b' def:Context="Submission"', b""))
     documents = [json.loads(data) for name, data in files.items() if name.endswith(".json")]
     assert len(documents) == 7
     for document in documents:
