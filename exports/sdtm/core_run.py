@@ -8,7 +8,7 @@ the standard from the shipped cache (``core_cache/``), a data service over the f
 datasets. No CDISC Library metadata or controlled-terminology package is loaded (none is shipped), so rules that
 need them report an error status of their own; the report keeps every rule's status so the caller can tell.
 
-Usage: python core_run.py DATA_DIR REPORT.json [--standard sdtmig] [--version 3-4]
+Usage: python core_run.py DATA_DIR REPORT.json [--standard sdtmig] [--version 3-4] [--define define.xml]
 
 The report: {"standard", "version", "rules_run", "elapsed_seconds", "results": [{"rule", "dataset", "status",
 "message", "errors", "first_error"}]}, one entry per rule and dataset the engine answered for; ``errors`` counts
@@ -60,6 +60,7 @@ def main() -> int:
     parser.add_argument("report")
     parser.add_argument("--standard", default="sdtmig")
     parser.add_argument("--version", default="3-4")
+    parser.add_argument("--define", help="a define.xml describing the datasets (Define-XML 2.1)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
@@ -84,6 +85,7 @@ def main() -> int:
         max_dataset_size=max(os.path.getsize(p) for p in paths),
         dataset_paths=paths,
         ct_packages=[],
+        define_xml_path=args.define,
     )
     start = time.monotonic()
     results = []

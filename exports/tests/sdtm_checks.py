@@ -86,8 +86,13 @@ def check_define_xml(python: Path, data: bytes) -> None:
 
 
 def run_core(python: Path, folder: Path) -> dict:
+    """CORE's report on the transport files in ``folder`` (and its define.xml, when there)."""
     report = folder / "core-report.json"
-    subprocess.run([str(python), str(CORE_RUN), str(folder), str(report)], check=True, timeout=1800)
+    define = folder / "define.xml"
+    command = [str(python), str(CORE_RUN), str(folder), str(report)] + (
+        ["--define", str(define)] if define.exists() else []
+    )
+    subprocess.run(command, check=True, timeout=1800)
     return json.loads(report.read_text())
 
 
@@ -114,7 +119,7 @@ def check_sdtm_with_core(user, *, deidentified: bool | None = None) -> dict:
     check_define_xml(python, files["define.xml"])
     with tempfile.TemporaryDirectory() as folder:
         for name, data in files.items():
-            if name.endswith(".xpt"):
+            if name.endswith(".xpt") or name == "define.xml":
                 (Path(folder) / name).write_bytes(data)
         report = run_core(python, Path(folder))
     assert report["rules_run"] > 0

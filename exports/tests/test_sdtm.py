@@ -1,8 +1,10 @@
 """SDTM export: XPT and Dataset-JSON read back equal to the records, SDTMIG names and labels, de-identified
 without identifiers or free text, the user's sites only, and validated by CDISC CORE."""
 
+import io
 import json
 import tempfile
+import zipfile
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +25,7 @@ from dosing.derivations.calendar import is_recorded_one_by_one
 from dosing.models import PlannedAdministration
 from dosing.services import course_start, dose_record
 from exports.models import SubjectKey
-from exports.sdtm import DATASETS_READ, DOMAINS
+from exports.sdtm import DATASETS_READ, DOMAINS, sdtm_zip_chunks
 from exports.tests.sdtm_checks import (
     ISSUE,
     accepted_findings,
@@ -282,6 +284,18 @@ def test_cdisc_core_reports_a_bad_value_and_the_check_reads_its_accepted_list_fr
     assert ("CORE-000128", "AE") in found  # AESLIFE is not Y or N
     assert ("CORE-000128", "AE") not in accepted_findings()
     assert {("CORE-000767", "AE"), ("CORE-000767", "DS"), ("CORE-000717", "AE")} <= accepted_findings()
+
+
+def test_the_zip_streams_with_progress_and_counts(investigator_a, study):
+    seen, counts = [], {}
+    chunks = sdtm_zip_chunks(investigator_a, study=STUDY, deidentified=False, keys=None, progress=seen.append,
+                             counts=counts)  # fmt: skip
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
+    assert set(counts) == set(DOMAINS) and counts["SUPPDM"] == 0 and counts["DM"] == 2
+    written = {n[:-4].upper() for n in archive.namelist() if n.endswith(".xpt")}
+    assert written == {name for name, n in counts.items() if n}
+    assert all(n > 0 for n in seen)
+    assert sum(seen) >= counts["DM"] + counts["EX"] + counts["AE"] + counts["LB"] + counts["RS"]
 
 
 def test_study_days_count_from_the_reference_start():
