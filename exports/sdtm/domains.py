@@ -1,11 +1,12 @@
 """The SDTM domains (SDTMIG 3.4) made from the study's records: DM, EX, AE, RS, DS, LB and the SUPPQUAL datasets
 they need (SUPPDM, SUPPAE).
 
-Every record is read through :data:`exports.datasets.DATASETS` (``Dataset.rows(user)``: the user's sites only), and
-in a de-identified export every value passes :func:`exports.deidentify.transform` with the column of the dataset it
+Every record is read through :data:`exports.datasets.DATASETS` (``Dataset.rows(user)``: the user's sites only). In
+a de-identified export subject ids and dates pass :func:`exports.deidentify.transform` with the dataset column they
 came from: subject ids become pseudonyms, dates move by the patient's offset. Study days (``--DY``) are counted from
-the true dates, so they are the same in both modes. Free text (a verbatim term, a deviation reason) is written only
-in an identified export; a de-identified AE keeps its coded CTCAE term in AETERM, so AETERM stays populated.
+the true dates, so they are the same in both modes. An age of 90 or more is AGE = 90 (AGE is numeric) with SUPPDM
+``AGEGE90`` = ``Y``. Free text (a verbatim term, a deviation reason) is written only in an identified export; a
+de-identified AE keeps its coded CTCAE term in AETERM, so AETERM stays populated.
 
 A domain is a list of records (dicts of SDTM variable → value) held in memory, one domain at a time: the SAS
 transport writer needs the whole dataset as one data frame.
@@ -33,6 +34,7 @@ from ..datasets import DATASETS
 from ..deidentify import AGE_CEILING, transform
 
 CHAR, NUM = "Char", "Num"
+READ_CHUNK = 2000  # rows fetched at a time, and reported to ``progress``
 MAX_TEXT = 200  # SAS transport v5 character limit; longer text continues in SUPPQUAL (SDTMIG 4.5.3.2)
 # The system keeps no country per site; the trial is run at one institution in the United States (PROTOCOL.md §1).
 COUNTRY = "USA"
@@ -333,13 +335,17 @@ class Reader:
         """``dataset``'s rows (the user's sites) as dicts of ``fields``, reporting each chunk of rows read."""
         rows = queryset if queryset is not None else DATASETS[dataset].rows(self.user)
         count = 0
-        for row in rows.values(*fields).iterator(chunk_size=2000):
+        for row in rows.values(*fields).iterator(chunk_size=READ_CHUNK):
             count += 1
-            if self._progress and count % 2000 == 0:
-                self._progress(2000)
+            if count % READ_CHUNK == 0:
+                self.report(READ_CHUNK)
             yield row
-        if self._progress and count % 2000:
-            self._progress(count % 2000)
+        self.report(count % READ_CHUNK)
+
+    def report(self, rows: int) -> None:
+        """Tell the caller's ``progress`` that ``rows`` more source rows were read."""
+        if self._progress and rows:
+            self._progress(rows)
 
     def last_dates(self) -> dict[str, date]:
         """subject id → the last date of any of their records (one aggregate query per dataset)."""
@@ -546,8 +552,7 @@ def responses(reader: Reader) -> list[dict]:
         if subject is None:
             continue
         history = history_of(patient, readings)
-        if reader._progress and history:
-            reader._progress(len(history))
+        reader.report(len(history))
         for outcome in history:
             assessed = outcome.evaluation.assessed_on
             result = RELAPSE if outcome.relapse else RESPONSE_CODES[outcome.category]
