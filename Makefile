@@ -8,7 +8,7 @@ PORT ?= 8000
 # Production settings checked by `make lint` (dummy values: nothing is served with them).
 DEPLOY_ENV := DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=lint-only-$(shell echo x | sha256sum | cut -c1-50) ALLOWED_HOSTS=trial.example.org DATABASE_URL=sqlite:///:memory:
 
-.PHONY: demo cohort test test-sqlite test-pg test-browser lint format bench venv clean serve
+.PHONY: demo cohort test test-sqlite test-pg test-browser lint format bench venv core-venv clean serve
 
 venv: $(STAMP)
 $(STAMP): requirements.txt requirements-dev.txt
@@ -58,6 +58,9 @@ bench: venv  ## Benchmarks (timings live here, never in the test suite)
 	$(BIN)/python -m bench
 	BENCH_DATABASE_URL=$(if $(BENCH_DATABASE_URL),$(BENCH_DATABASE_URL)_sweep) $(BIN)/python -m bench.sweep
 	BENCH_DATABASE_URL=$(if $(BENCH_DATABASE_URL),$(BENCH_DATABASE_URL)_dashboards) $(BIN)/python -m bench.dashboards
+
+core-venv:  ## CDISC CORE (cdisc-rules-engine) in its own Python 3.12 environment, .venv-core, for the SDTM checks
+	bash scripts/cdisc-core-venv.sh
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3
