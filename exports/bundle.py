@@ -26,7 +26,7 @@ MANIFEST = "manifest.json"
 DICTIONARY_COLUMNS = ["variable", "label", "type", "unit", "allowed_values", "source", "identifying"]
 
 
-class _Sink:
+class StreamSink:
     """A write-only stream that hands over what was written since the last call of :meth:`take`."""
 
     def __init__(self):
@@ -64,7 +64,7 @@ def study_zip_chunks(user, *, study: str, deidentified: bool, keys, export, prog
     ``progress(n)`` is told of the rows read as they go, ``counts`` gets the rows of each dataset."""
     from .jobs import manifest_of
 
-    sink = _Sink()
+    sink = StreamSink()
     files = []
     counts = {} if counts is None else counts
     with snapshot():

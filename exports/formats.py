@@ -59,6 +59,12 @@ FORMATS: dict[str, Format] = {
             "exports.odm:odm_chunks", "exports.odm:DATASETS_READ",
         ),
         Format(
+            ExportFormat.SDTM, "zip", "application/zip",
+            "SDTMIG 3.4 domains DM, EX, AE, RS, DS, LB with SUPPDM and SUPPAE, each as SAS XPORT v5 and CDISC "
+            "Dataset-JSON 1.1, and a Define-XML 2.1 define.xml; checked by CDISC CORE.",
+            "exports.sdtm:sdtm_zip_chunks", "exports.sdtm:DATASETS_READ",
+        ),
+        Format(
             ExportFormat.FHIR, "json", "application/fhir+json",
             "A Bundle of ResearchStudy, ResearchSubject, Patient, MedicationAdministration, AdverseEvent (MedDRA, "
             "CTCAE grade) and Observation (labs, marrow response) resources.",

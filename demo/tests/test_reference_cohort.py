@@ -12,6 +12,7 @@ from demo.cohort import DATA_CUT_OFF
 from dosing.choices import AdministrationStatus
 from dosing.models import PlannedAdministration
 from exports.tests.canary_checks import check_no_identifier_leaves
+from exports.tests.sdtm_checks import check_sdtm_with_core
 from patients.models import Death, EligibilityAssessment, Patient
 from reports.tests.reference_cohort_checks import check_reports_against_reference_cohort
 from responses.models import MarrowAssessment
@@ -112,6 +113,10 @@ def test_reference_cohort_counted_from_derived_data_equals_table_2(db, api_clien
     # The reports (Table 2, overall survival) over this cohort: the paper's figures, lifelines' curve.
     ref = Site.objects.get(code="REF")
     check_reports_against_reference_cohort(api_client, make_user(Role.STATISTICIAN, ref), text)
+
+    # Its SDTM export, de-identified and identified, passes CDISC CORE but for the findings docs/exports.md accepts.
+    check_sdtm_with_core(make_user(Role.STATISTICIAN, ref, username="stat_sdtm"))
+    check_sdtm_with_core(make_user(Role.INVESTIGATOR, ref, username="inv_sdtm"), deidentified=False)
 
     # A second run enters nothing.
     again = StringIO()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 
 from django.utils import timezone
 
-from ..bundle import _Sink
+from ..bundle import StreamSink
 from ..stream import snapshot
 from .datasetjson import character_length, dataset_json_bytes
 from .define import define_xml_bytes
@@ -44,7 +44,7 @@ def sdtm_zip_chunks(
     ``keys`` maps subject id → (pseudonym, offset days) (:func:`exports.deidentify.subject_keys`; None when
     identified). ``progress(n)`` is called with the source rows read since its last call; ``counts`` gets the
     records written per domain."""
-    sink = _Sink()
+    sink = StreamSink()
     created = timezone.now().isoformat(timespec="seconds")
     written = []
     with snapshot():
