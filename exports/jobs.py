@@ -83,8 +83,12 @@ class _Queue:
 
 @transaction.atomic
 def export_job_start(*, actor, export_format: str, deidentified: bool) -> Export:
-    """Record (audited) an export of the whole study in ``export_format`` and queue it after commit."""
+    """Record (audited) an export of the whole study in ``export_format`` and queue it after commit; it is
+    de-identified if asked, and always for an actor who may not see PHI."""
+    from .services import deidentified_for
+
     fmt = FORMATS[export_format]
+    deidentified = deidentified_for(actor, asked=deidentified)
     export = audited_create(
         Export(exported_by=actor, dataset="study", format=fmt.code, deidentified=deidentified, sites=sites_of(actor)),
         actor=actor,

@@ -22,7 +22,9 @@ def deidentified_for(user, *, asked: bool) -> bool:
 
 
 def _start(actor, name: str, export_format: str, deidentified: bool):
-    """The audited record of an export over the actor's sites, and the de-identification keys it needs."""
+    """The audited record of an export over the actor's sites, and the de-identification keys it needs (always
+    de-identified for an actor who may not see PHI, whatever the caller asked)."""
+    deidentified = deidentified_for(actor, asked=deidentified)
     export = audited_create(
         Export(exported_by=actor, dataset=name, format=export_format, deidentified=deidentified,
                sites=sites_of(actor), status=ExportStatus.RUNNING),
