@@ -13,13 +13,14 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from contextlib import closing
 
 from django.utils import timezone
 
 from core.audit.integrity import newest_history_ids
 
 from .datasets import DATASETS
-from .stream import Written, columns_of, encode_csv, finish, rows, snapshot
+from .stream import Written, columns_of, dataset_csv, finish, snapshot
 
 MANIFEST = "manifest.json"
 EXPORT_RECORDS = frozenset({"exports"})  # an export's own record and keys are not study data
@@ -69,8 +70,9 @@ def study_zip_chunks(user, *, study: str, deidentified: bool, keys, export) -> I
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for dataset in DATASETS.values():
                 written = Written()
-                with archive.open(f"{dataset.name}.csv", "w") as member:
-                    for chunk in encode_csv(rows(dataset, user, deidentified=deidentified, keys=keys), written):
+                file = dataset_csv(dataset, user, deidentified=deidentified, keys=keys, written=written)
+                with archive.open(f"{dataset.name}.csv", "w") as member, closing(file):
+                    for chunk in file:
                         member.write(chunk)
                         data = sink.take()
                         whole.digest.update(data)
