@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 
 from .datasets import AGE, DATE, SUBJECT, Column, Dataset
@@ -32,6 +33,10 @@ CHUNK_BYTES = 256 * 1024
 QUEUED_CHUNKS = 8  # at most this many chunks between the database and the response: about 2 MB
 KEY_LOOKUPS = ("subject_key__pseudonym", "subject_key__date_offset_days")  # the patient's exports.SubjectKey
 SORT_ALIAS = "record_order"
+# The rows go out in record order. Left to itself, PostgreSQL joins a large dataset's rows and sorts them all before
+# the first leaves (seconds at a million); told to avoid sorting (for the COPY only), it walks the primary key and
+# looks the rest up, so the first row leaves at once, in about the same total time.
+UNSORTED = "off"
 
 # JSON as json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) writes it. jsonb's own text
 # has blanks after "," and ":" and orders keys by length first; this orders them by code point (UTF-8 byte order,
@@ -72,7 +77,7 @@ def _field(column: Column):
     app, model, name = (column.source.split(".") + ["", "", ""])[:3]
     try:
         return apps.get_model(app, model)._meta.get_field(name)
-    except (LookupError, ValueError):
+    except (LookupError, ValueError, FieldDoesNotExist):
         return None
 
 
@@ -117,8 +122,10 @@ def _expression(column: Column, raw: dict[str, str], *, deidentified: bool) -> s
     return _text(column, value)
 
 
-def copy_statement(dataset: Dataset, user, *, deidentified: bool, cursor) -> str:
-    """The ``COPY (SELECT …) TO STDOUT`` of the dataset's CSV file for ``user``."""
+def dataset_query(dataset: Dataset, user, *, deidentified: bool, cursor) -> tuple[str, list[str]]:
+    """The dataset's own query for ``user`` as SQL with its values bound, and the names its columns get: ``c0``…
+    for the columns read, ``record_order``, and (de-identified) the patient key's ``pseudonym`` and
+    ``offset_days``."""
     read = [c for c in dataset.columns if c.derive is None]
     lookups = [c.lookup for c in read] + ["pk"]
     aliases = [f"c{i}" for i in range(len(read))] + [SORT_ALIAS]
@@ -127,7 +134,13 @@ def copy_statement(dataset: Dataset, user, *, deidentified: bool, cursor) -> str
         lookups += [to_patient + lookup for lookup in KEY_LOOKUPS]
         aliases += ["pseudonym", "offset_days"]
     sql, params = dataset.rows(user).values_list(*lookups).query.sql_with_params()
-    inner = cursor.mogrify(sql, params).decode()
+    return cursor.mogrify(sql, params).decode(), aliases
+
+
+def copy_statement(dataset: Dataset, user, *, deidentified: bool, cursor) -> str:
+    """The ``COPY (SELECT …) TO STDOUT`` of the dataset's CSV file for ``user``."""
+    inner, aliases = dataset_query(dataset, user, deidentified=deidentified, cursor=cursor)
+    read = [c for c in dataset.columns if c.derive is None]
     raw = {c.name: f"q.{alias}" for c, alias in zip(read, aliases, strict=False)}
     columns = [c for c in dataset.columns if not deidentified or kept(c)]
     select = ", ".join(f'{_expression(c, raw, deidentified=deidentified)} AS "{c.name}"' for c in columns)
@@ -173,6 +186,8 @@ def copy_chunks(dataset: Dataset, user, *, deidentified: bool, written) -> Itera
     if any(c.type == "list" for c in dataset.columns):
         cursor.execute(JSON_TEXT_FUNCTION)
     statement = copy_statement(dataset, user, deidentified=deidentified, cursor=cursor)
+    cursor.execute(f"SELECT current_setting('enable_sort'), set_config('enable_sort', '{UNSORTED}', true)")
+    sorting = cursor.fetchone()[0]
     chunks: queue.Queue = queue.Queue(maxsize=QUEUED_CHUNKS)
     stopped = threading.Event()
     outcome = {}
@@ -206,4 +221,6 @@ def copy_chunks(dataset: Dataset, user, *, deidentified: bool, written) -> Itera
         cursor.close()
     if "error" in outcome:
         raise outcome["error"]
+    with connection.cursor() as restore:
+        restore.execute("SELECT set_config('enable_sort', %s, true)", [sorting])
     written.rows = outcome["rows"]
