@@ -58,6 +58,7 @@ bench: venv  ## Benchmarks (timings live here, never in the test suite)
 	$(BIN)/python -m bench
 	BENCH_DATABASE_URL=$(if $(BENCH_DATABASE_URL),$(BENCH_DATABASE_URL)_sweep) $(BIN)/python -m bench.sweep
 	BENCH_DATABASE_URL=$(if $(BENCH_DATABASE_URL),$(BENCH_DATABASE_URL)_dashboards) $(BIN)/python -m bench.dashboards
+	BENCH_DATABASE_URL=$(if $(BENCH_DATABASE_URL),$(BENCH_DATABASE_URL)_exports) $(BIN)/python -m bench.exports
 
 core-venv:  ## CDISC CORE (cdisc-rules-engine) in its own Python 3.12 environment, .venv-core, for the SDTM checks
 	bash scripts/cdisc-core-venv.sh

@@ -13,6 +13,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from contextlib import closing
 
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from core.audit.integrity import newest_history_ids
 
 from .datasets import DATASETS
 from .jobs import EXPORT_RECORDS
-from .stream import CHUNK_ROWS, Written, columns_of, encode_csv, finished_before_last, hashed, rows, snapshot
+from .stream import Written, columns_of, dataset_csv, finished_before_last, hashed, snapshot
 
 MANIFEST = "manifest.json"
 DICTIONARY_COLUMNS = ["variable", "label", "type", "unit", "allowed_values", "source", "identifying"]
@@ -73,15 +74,13 @@ def study_zip_chunks(user, *, study: str, deidentified: bool, keys, export, prog
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for dataset in DATASETS.values():
                 written = Written()
-                told = 0
-                with archive.open(f"{dataset.name}.csv", "w") as member:
-                    for chunk in encode_csv(rows(dataset, user, deidentified=deidentified, keys=keys), written):
+                file = dataset_csv(dataset, user, deidentified=deidentified, keys=keys, written=written)
+                with archive.open(f"{dataset.name}.csv", "w") as member, closing(file):
+                    for chunk in file:
                         member.write(chunk)
-                        if progress is not None:
-                            now = written.rows or told + CHUNK_ROWS
-                            progress(now - told)
-                            told = now
                         yield sink.take()
+                if progress is not None:
+                    progress(written.rows)  # a dataset's rows are counted once it is written
                 archive.writestr(f"dictionary/{dataset.name}.csv", dictionary_csv(dataset, deidentified=deidentified))
                 files.append(
                     {"dataset": dataset.name, "file": f"{dataset.name}.csv", "rows": written.rows,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import models
 
@@ -65,6 +66,7 @@ class Column:
     unit: str = ""
     allowed: tuple[tuple[str, str], ...] = ()  # (code, label) for a coded variable
     derive: Callable | None = field(default=None, compare=False)  # value from the row (a computed column)
+    derive_sql: str = ""  # the same in SQL, over the row's other columns by name ({registration_date}): for COPY
 
     @property
     def allowed_values(self) -> str:
@@ -176,6 +178,8 @@ AGE_COLUMN = Column(
     AGE,
     "years",
     derive=_age_at_registration,
+    derive_sql="(extract(year from {registration_date}) - extract(year from {date_of_birth})"
+    " - (to_char({registration_date}, 'MMDD') < to_char({date_of_birth}, 'MMDD'))::integer)::integer",
 )
 
 
@@ -345,13 +349,16 @@ DATASETS[SIGNATURES.name] = SIGNATURES
 
 
 def as_text(value) -> str:
-    """A value as the CSV writes it: ISO dates, plain decimals, JSON lists, empty for none."""
+    """A value as the CSV writes it: ISO dates, decimals with the digits stored (never an exponent), JSON lists and
+    objects compact with sorted keys and characters as they are (UTF-8, not \\u escapes), empty for none."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
     if isinstance(value, (list, dict)):
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)

@@ -1,8 +1,10 @@
-"""Datasets written as CSV, row by row, in constant memory, from one snapshot of the database.
+"""Datasets written as CSV in constant memory, from one snapshot of the database.
 
-The rows are read in chunks through the ORM (``values_list().iterator()``); on PostgreSQL the whole file is read in
-one REPEATABLE READ transaction, so a write during a long export cannot give a half-changed study. The file's
-SHA-256 and row count are kept on the export's record when the last row is written.
+On PostgreSQL the database writes the file itself (``COPY … TO STDOUT``, :mod:`exports.copy`); on SQLite, and for
+a dataset COPY cannot express, the rows are read in chunks through the ORM (``values_list().iterator()``) and
+written here. Both give the same bytes. On PostgreSQL the whole file is read in one REPEATABLE READ transaction, so
+a write during a long export cannot give a half-changed study. The file's SHA-256 and row count are kept on the
+export's record when the last row is written.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -19,6 +21,7 @@ from django.utils import timezone
 
 from core.audit.writes import audited_update
 
+from .copy import copy_chunks, expresses
 from .datasets import SUBJECT, Dataset, as_text
 from .deidentify import kept, transform
 from .models import ExportStatus
@@ -95,6 +98,15 @@ def encode_csv(lines: Iterator[list[str]], written: Written) -> Iterator[bytes]:
     yield flush()
 
 
+def dataset_csv(dataset: Dataset, user, *, deidentified: bool, keys, written: Written) -> Iterator[bytes]:
+    """The dataset's CSV file in chunks, counted and hashed into ``written``, inside the caller's snapshot: COPY on
+    PostgreSQL when it expresses the dataset (de-identified, it reads the keys ``subject_keys`` made from their
+    table), else written here from ``rows``."""
+    if connection.vendor == "postgresql" and expresses(dataset):
+        return copy_chunks(dataset, user, deidentified=deidentified, written=written)
+    return encode_csv(rows(dataset, user, deidentified=deidentified, keys=keys), written)
+
+
 def finish(export, written: Written) -> None:
     """The export's record gets its rows and SHA-256 (a download cut short never gets here: both stay empty)."""
     audited_update(export, actor=export.exported_by, reason="Export finished", rows=written.rows,
@@ -128,6 +140,5 @@ def csv_chunks(dataset: Dataset, user, *, deidentified: bool, keys=None, export=
     """The dataset's CSV file in chunks, read from one snapshot; ``export``, when given, is finished with the file's
     rows and SHA-256 before its last chunk goes out (in the same transaction)."""
     written = Written()
-    with snapshot():
-        lines = rows(dataset, user, deidentified=deidentified, keys=keys)
-        yield from finished_before_last(encode_csv(lines, written), export, written)
+    with snapshot(), closing(dataset_csv(dataset, user, deidentified=deidentified, keys=keys, written=written)) as file:
+        yield from finished_before_last(file, export, written)
