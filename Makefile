@@ -51,9 +51,10 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# On PostgreSQL: make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_x. The sweep and the
-# dashboards (sizes in BENCH_DASHBOARD_SIZES, default 1000,10000) use their own databases, bench_x_sweep and
-# bench_x_dashboards, created if missing; the dashboards' is topped up (not emptied) when run again.
+# On PostgreSQL: make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_x. The sweep, the
+# dashboards (sizes in BENCH_DASHBOARD_SIZES, default 1000,10000) and the exports (BENCH_EXPORT_SIZES, default
+# 100000,1000000 administrations) use their own databases, bench_x_sweep, bench_x_dashboards and bench_x_exports,
+# created if missing; the dashboards' and the exports' are topped up (not emptied) when run again.
 bench: venv  ## Benchmarks (timings live here, never in the test suite)
 	$(BIN)/python -m bench
 	BENCH_DATABASE_URL=$(if $(BENCH_DATABASE_URL),$(BENCH_DATABASE_URL)_sweep) $(BIN)/python -m bench.sweep

@@ -19,8 +19,10 @@ At each size, in the same run:
 
 The ratio is the export's rows per second over plain COPY's (target ≥ 0.5); the RSS growth is the worker's peak
 after the largest size less its peak after the smallest (target ≤ 100 MB, flat in rows). Results are printed as a
-table and written as JSON to BENCH_EXPORTS_JSON (default ``bench-exports.json``). Another export (ODM, when it
-lands) is measured by one more ``fetch(server, path)`` call in ``main``.
+table and written as JSON to BENCH_EXPORTS_JSON (default ``bench-exports.json``).
+
+On the largest study, the ODM export job runs in a process of its own, as on a Celery worker: its time, rows per
+second and the process's peak RSS (``ru_maxrss``), beside its RSS once Django is loaded.
 """
 
 import json
@@ -215,7 +217,50 @@ def fetch(server: Server, path: str, token: str) -> Fetched:
     return Fetched(float(out[2]), float(out[1]), int(out[3]) / 1e6, server.memory_mb("VmHWM"))
 
 
+JOB_FORMATS = ("odm",)  # export jobs measured on the largest study
+
+
+def job_in_worker(code: str, username: str, *, env: dict) -> dict:
+    """Run one export job of the whole study in a process of its own, as a Celery worker would: its time, rows,
+    file size and the process's peak RSS (and its RSS before the job, once Django is loaded)."""
+    out = subprocess.run(  # noqa: S603 (this module, run as the job's worker)
+        [sys.executable, "-m", "bench.exports", "job", code, username], cwd=ROOT, env=env, check=True,
+        capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_job(code: str, username: str) -> None:
+    """The worker side of :func:`job_in_worker`: prints one JSON line."""
+    import resource
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    from exports.jobs import export_file, export_job_start
+
+    def peak_mb() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    user = get_user_model().objects.get(username=username)
+    before = peak_mb()
+    start = time.perf_counter()
+    export = export_job_start(actor=user, export_format=code, deidentified=True)  # run once it commits (no broker)
+    export.refresh_from_db()
+    seconds = time.perf_counter() - start
+    assert export.status == "done", export.error
+    size = export_file(export).stat().st_size
+    export_file(export).unlink()
+    print(json.dumps({"seconds": round(seconds, 1), "rows": export.rows, "megabytes": round(size / 1e6, 1),
+                      "rss_before_mb": round(before, 1), "peak_rss_mb": round(peak_mb(), 1)}))  # fmt: skip
+
+
 def main():
+    if sys.argv[1:2] == ["job"]:
+        run_job(*sys.argv[2:4])
+        return 0
     url = os.environ.get("BENCH_DATABASE_URL") or ""
     if not url.startswith(("postgres://", "postgresql://")):
         print("exports bench: COPY is PostgreSQL's; set BENCH_DATABASE_URL=postgres://… to run it (skipped)")
@@ -246,7 +291,8 @@ def main():
           f"{time.perf_counter() - start:.1f} s; sizes {SIZES}")  # fmt: skip
     token = Token.objects.get_or_create(user=statistician)[0].key
     dataset = DATASETS[DATASET]
-    server = Server({**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": url})
+    server_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": url}
+    server = Server(server_env)
     results = {
         "dataset": DATASET,
         "patients": PATIENTS,
@@ -289,7 +335,9 @@ def main():
                 f"{export.seconds:9.2f} {export.megabytes:7.1f} {export.peak_rss_mb:19.1f}"
             )
             print(f"{size} administrations ready (cloned in {grown:.1f} s); measured")
-        # ODM (lead, once it lands): results["odm"] = asdict(fetch(server, "<the ODM export's URL path>", token))
+        for code in JOB_FORMATS:
+            results[code] = job_in_worker(code, STATISTICIAN, env=server_env)
+            print(f"{code} export job of the {SIZES[-1]:,}-administration study: measured")
     finally:
         server.stop()
     small, large = results["sizes"][0], results["sizes"][-1]
@@ -302,6 +350,13 @@ def main():
         f"< {TARGET_FIRST_BYTE_S:.0f} s (slowest {max(r['first_byte_s'] for r in results['sizes']):.3f} s); worker "
         f"peak RSS growth {small['rows']:,} → {large['rows']:,} rows ≤ {TARGET_RSS_GROWTH_MB} MB ({growth:.1f} MB)"
     )
+    for code in JOB_FORMATS:
+        job = results[code]
+        print(
+            f"{code} export job ({job['rows']:,} rows written, {job['megabytes']:,.0f} MB): {job['seconds']:.1f} s, "
+            f"{job['rows'] / job['seconds']:,.0f} rows/s; worker peak RSS {job['peak_rss_mb']:.0f} MB "
+            f"({job['peak_rss_mb'] - job['rss_before_mb']:+.0f} MB over the worker before the job)"
+        )
     RESULT_FILE.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {RESULT_FILE}")
     return 0
