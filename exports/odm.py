@@ -33,9 +33,11 @@ move by the patient's offset. An age of 90 or more is "90+", so that item is tex
 text, so it is left out. Staff are kept (login name, printed name): HIPAA's identifiers are the patient's, and a
 signature needs its signer.
 
-Rows are read a few patients at a time (``CHUNK_PATIENTS``): for each dataset one query for the rows, one for their
-latest history rows and one for their signatures. Memory grows with the rows of a chunk, not of the study. The
-whole file is read from one snapshot (``exports.stream.snapshot``).
+Rows are read a batch of patients at a time (at most ``CHUNK_PATIENTS`` patients and about ``CHUNK_ROWS`` rows,
+from one grouped count per dataset made first): for each dataset one query for the rows, one for their latest
+history rows and one for their signatures. Each record's elements are built and written one record at a time.
+Memory grows with the rows of a batch, not of the study. The whole file is read from one snapshot
+(``exports.stream.snapshot``).
 """
 
 from __future__ import annotations
@@ -47,11 +49,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC
 from decimal import Decimal
-from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Max
+from django.db.models import CharField, Count, Max
 from django.db.models.functions import Cast
 from django.utils import timezone
 from lxml import etree
@@ -72,6 +73,8 @@ ODM_VERSION = "1.3.2"
 # signatures (a Dataset of its own kind) is not an item group: the file gives those as AuditRecord and Signature.
 DATASETS_READ = tuple(d.name for d in RECORD_DATASETS)
 CHUNK_PATIENTS = 100
+CHUNK_ROWS = 20_000
+FLUSH_RECORDS = 200  # records written between two looks at the file's size
 CHUNK_BYTES = 64 * 1024
 
 METADATA_VERSION_OID = "MDV.1"
@@ -401,34 +404,65 @@ def _item_group(layout: _Layout, row, chunk: _Chunk, site: str, key, *, deidenti
             etree.SubElement(group, ITEM_DATA, ItemOID=oid, Value=_value(text, odm_type))
 
 
-def _subject_data(subject_key: str, site: str, key, chunk: _Chunk, layouts, *, deidentified: bool, counts):
-    subject = _root("SubjectData", SubjectKey=subject_key)
-    _add(subject, "SiteRef", LocationOID=location_oid(site))
-    event = _add(subject, "StudyEventData", StudyEventOID=STUDY_EVENT_OID)
-    by_dataset = chunk.rows.get(subject_key, {})
-    for layout in layouts:
-        records = by_dataset.get(layout.dataset.name)
-        if not records:
-            continue
-        form = _add(event, "FormData", FormOID=layout.form_oid)
-        for row in records:
-            _item_group(layout, row, chunk, site, key, deidentified=deidentified, parent=form)
-        counts[layout.dataset.name] = counts.get(layout.dataset.name, 0) + len(records)
-    return subject
+def _write_subject(xf, subject_key: str, site: str, key, chunk: _Chunk, layouts, *, deidentified: bool, counts):
+    """One ``SubjectData``, written record by record: only one record's elements are ever built at a time."""
+    with xf.element(_tag("SubjectData"), SubjectKey=subject_key):
+        xf.write(_root("SiteRef", LocationOID=location_oid(site)))
+        with xf.element(_tag("StudyEventData"), StudyEventOID=STUDY_EVENT_OID):
+            by_dataset = chunk.rows.pop(subject_key, {})
+            for layout in layouts:
+                records = by_dataset.get(layout.dataset.name)
+                if not records:
+                    continue
+                with xf.element(_tag("FormData"), FormOID=layout.form_oid):
+                    for row in records:
+                        holder = _root("Holder")
+                        _item_group(layout, row, chunk, site, key, deidentified=deidentified, parent=holder)
+                        xf.write(holder[0])
+                        yield
+                counts[layout.dataset.name] = counts.get(layout.dataset.name, 0) + len(records)
 
 
-def _subjects(user, *, deidentified: bool, keys, progress, counts) -> Iterator[etree._Element]:
-    """One ``SubjectData`` per patient of the user's sites, read ``CHUNK_PATIENTS`` patients at a time."""
+def _patient_rows(user) -> dict[int, int]:
+    """patient id → rows of all the record datasets, one grouped count per dataset."""
+    rows: dict[int, int] = defaultdict(int)
+    for dataset in RECORD_DATASETS:
+        patient = dataset.patient_lookup or "pk"
+        for patient_id, n in dataset.rows(user).order_by().values_list(patient).annotate(n=Count("pk")):
+            rows[patient_id] += n
+    return rows
+
+
+def _batches(user) -> Iterator[list[tuple]]:
+    """The user's patients (id, subject id, site code) in batches of at most ``CHUNK_PATIENTS`` patients and about
+    ``CHUNK_ROWS`` rows (a patient with more rows than that is a batch alone), so memory is bounded by the rows of a
+    batch however the rows are spread over the patients."""
+    sizes = _patient_rows(user)
+    patients = Patient.objects.for_user(user).order_by("pk").values_list("pk", "subject_id", "site__code")
+    batch, rows = [], 0
+    for patient in patients.iterator(chunk_size=CHUNK_PATIENTS):
+        n = sizes.get(patient[0], 0)
+        if batch and (len(batch) >= CHUNK_PATIENTS or rows + n > CHUNK_ROWS):
+            yield batch
+            batch, rows = [], 0
+        batch.append(patient)
+        rows += n
+    if batch:
+        yield batch
+
+
+def _write_subjects(xf, user, *, deidentified: bool, keys, progress, counts) -> Iterator[None]:
+    """Every ``SubjectData`` of the user's sites, read a batch of patients at a time (``_batches``); yields after
+    each record written, so the caller can hand the file on as it grows."""
     subject_column = DATASETS["patients"].column("subject_id")
     layouts = [_Layout.of(d, deidentified=deidentified) for d in RECORD_DATASETS]
-    patients = Patient.objects.for_user(user).order_by("pk").values_list("pk", "subject_id", "site__code")
-    patients = patients.iterator(chunk_size=CHUNK_PATIENTS)
-    while batch := list(islice(patients, CHUNK_PATIENTS)):
+    for batch in _batches(user):
         chunk = _read_chunk(user, [pk for pk, _, _ in batch], deidentified=deidentified, keys=keys)
         for _, subject_id, site in batch:
             key = (keys or {}).get(subject_id)
             subject_key = transform(subject_column, subject_id, key) if deidentified else subject_id
-            yield _subject_data(subject_key, site, key, chunk, layouts, deidentified=deidentified, counts=counts)
+            yield from _write_subject(xf, subject_key, site, key, chunk, layouts, deidentified=deidentified,
+                                      counts=counts)  # fmt: skip
         if progress is not None:
             progress(chunk.read)
 
@@ -475,10 +509,11 @@ def odm_chunks(
                 yield take()  # the metadata goes out before anything is read
                 xf.write(_admin_data(user, study, versions))
                 with xf.element(_tag("ClinicalData"), StudyOID=study, MetaDataVersionOID=METADATA_VERSION_OID):
-                    for subject in _subjects(user, deidentified=deidentified, keys=keys, progress=progress,
-                                             counts=counts):  # fmt: skip
-                        xf.write(subject)
-                        xf.flush()
-                        if buffer.tell() >= CHUNK_BYTES:
-                            yield take()
+                    records = _write_subjects(xf, user, deidentified=deidentified, keys=keys, progress=progress,
+                                              counts=counts)  # fmt: skip
+                    for written, _ in enumerate(records, start=1):
+                        if written % FLUSH_RECORDS == 0:
+                            xf.flush()
+                            if buffer.tell() >= CHUNK_BYTES:
+                                yield take()
         yield take()

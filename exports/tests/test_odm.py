@@ -114,10 +114,11 @@ def test_the_file_validates_against_the_odm_schema_and_holds_the_csv_rows(
     investigator_a, study, deidentified, monkeypatch, tmp_path
 ):
     monkeypatch.setattr(odm, "CHUNK_PATIENTS", 1)  # a chunk of patients per patient: rows cross chunk boundaries
-    monkeypatch.setattr(odm, "CHUNK_BYTES", 1)  # and a chunk of bytes per subject
+    monkeypatch.setattr(odm, "CHUNK_BYTES", 1)  # and a chunk of bytes as soon as a record is written
+    monkeypatch.setattr(odm, "FLUSH_RECORDS", 1)
     keys = subject_keys(patient_list(investigator_a), actor=investigator_a) if deidentified else None
     chunks = list(odm.odm_chunks(investigator_a, study=STUDY, deidentified=deidentified, keys=keys))
-    assert len(chunks) > 3  # streamed: the metadata, then each subject, then the end
+    assert len(chunks) > 3  # streamed: the metadata, then record by record, then the end
     document = validate_odm(b"".join(chunks))
     assert document.get("ODMVersion") == "1.3.2" and document.get("FileType") == "Snapshot"
     # odmlib reads it, and every OID the file refers to (items, users, sites, signature meanings) is defined in it.
