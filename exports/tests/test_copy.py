@@ -16,7 +16,7 @@ from adverse_events.services import clinical_observation_record
 from core.audit.writes import audited_create, audited_update
 from dosing.services import course_start
 from exports import copy
-from exports.datasets import DATASETS, FREE_TEXT, IDENTIFIER
+from exports.datasets import DATASETS, FREE_TEXT, IDENTIFIER, RECORD_DATASETS
 from exports.deidentify import subject_keys
 from exports.models import Export
 from exports.stream import Written, csv_chunks, encode_csv, rows, snapshot
@@ -59,7 +59,7 @@ def cohort(make_user):
     site = Site.objects.get(code="REF")
     investigator = make_user(Role.INVESTIGATOR, site)
     seed_canaries(investigator)
-    for dataset in DATASETS.values():
+    for dataset in RECORD_DATASETS:
         targets = [
             c for c in dataset.columns
             if c.identifying in (IDENTIFIER, FREE_TEXT) and c.type in ("text", "list") and "__" not in c.lookup
@@ -92,7 +92,7 @@ def test_copy_and_python_give_the_same_file_for_every_dataset(cohort):
     keys = subject_keys(patient_list(cohort), actor=cohort)
     differ, empty = {}, []
     with snapshot():
-        for dataset in DATASETS.values():
+        for dataset in RECORD_DATASETS:  # the audit trail and the signatures are read table by table, in Python
             assert copy.expresses(dataset), dataset.name
             for deidentified in (False, True):
                 python, python_rows = _python_file(dataset, cohort, deidentified, keys)
