@@ -29,7 +29,16 @@ from .derivations.grading import (
     grade_lab,
 )
 from .derivations.windows import SAEClock, WindowVerdict, classify_window, sae_clock
-from .models import AdverseEvent, AEAttribution, ClinicalObservation, CTCAETerm, CTCAEVersion, LabGradingRule, LabResult
+from .models import (
+    AdverseEvent,
+    AEAttribution,
+    ClinicalObservation,
+    CTCAETerm,
+    CTCAEVersion,
+    LabAnalyte,
+    LabGradingRule,
+    LabResult,
+)
 
 HAEMATOLOGIC_SOC = "Blood and lymphatic system disorders"
 # Investigations terms that are blood counts: Table 3 counts non-haematologic toxicity only.
@@ -482,3 +491,8 @@ def sae_reports_due(user):
 def open_lab_proposals_of_sites(user):
     """Lab values of the user's sites whose proposed AE awaits confirmation or dismissal, the oldest first."""
     return lab_results_for(user).filter(proposal_status=LabProposalStatus.PROPOSED).order_by("collected_on", "id")
+
+
+def lab_analyte_names() -> dict[str, str]:
+    """The lab analytes, code → name."""
+    return dict(LabAnalyte.objects.values_list("code", "name"))

@@ -59,7 +59,7 @@ from lxml import etree
 
 from core.choices import SignatureMeaning, SignatureStatus
 from core.models import Signature
-from patients.models import Patient
+from patients.selectors import patient_list
 from trial.selectors import sites_for_user, trial_by_nct_id
 
 from .datasets import AGE, DATASETS, DATE, RECORD_DATASETS, Column, Dataset
@@ -438,7 +438,7 @@ def _batches(user) -> Iterator[list[tuple]]:
     ``CHUNK_ROWS`` rows (a patient with more rows than that is a batch alone), so memory is bounded by the rows of a
     batch however the rows are spread over the patients."""
     sizes = _patient_rows(user)
-    patients = Patient.objects.for_user(user).order_by("pk").values_list("pk", "subject_id", "site__code")
+    patients = patient_list(user).order_by("pk").values_list("pk", "subject_id", "site__code")
     batch, rows = [], 0
     for patient in patients.iterator(chunk_size=CHUNK_PATIENTS):
         n = sizes.get(patient[0], 0)

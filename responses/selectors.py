@@ -427,3 +427,10 @@ def marrow_assessments_of(patient_id: int) -> list[MarrowAssessment]:
     """The patient's marrow assessments by date, whatever the site, for work that runs without a user (rule
     evaluations, sweeps); pages use :func:`assessments_for` (one query)."""
     return list(MarrowAssessment.objects.filter(patient_id=patient_id).order_by("assessed_on"))
+
+
+def with_assessments(patients):
+    """``patients`` with their marrow assessments prefetched, oldest first (what ``history_of`` reads)."""
+    return patients.prefetch_related(
+        Prefetch("marrow_assessments", queryset=MarrowAssessment.objects.order_by("assessed_on", "id"))
+    )

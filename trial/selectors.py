@@ -18,6 +18,7 @@ from .derivations import DoseLevelRequired, regimen_item_applies
 from .models import (
     CourseSequenceStep,
     CourseType,
+    Drug,
     DrugHoldRule,
     ProtocolParameter,
     ProtocolVersion,
@@ -221,3 +222,8 @@ def trial_by_nct_id(nct_id: str | None = None) -> Trial:
     if len(trials) > 1:
         raise ValidationError({"trial": SEVERAL_TRIALS.format(trials=names)})
     return trials[0]
+
+
+def drug_names() -> dict[str, str]:
+    """The trial's drugs, code → name, in the order they were loaded."""
+    return dict(Drug.objects.order_by("pk").values_list("code", "name"))

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-SKIPPED = {".venv", ".git", "demo", "node_modules", "staticfiles"}
+SKIPPED = {".venv", ".venv-core", ".git", "demo", "node_modules", "staticfiles"}
 
 
 def _imports_of_demo(path: Path) -> list[str]:

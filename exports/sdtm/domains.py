@@ -18,17 +18,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Max, Prefetch
+from django.db.models import Max
 from django.utils import timezone
 
 from adverse_events.choices import ActionTaken, AEOutcome, Attribution, SAECriterion
-from adverse_events.models import LabAnalyte
+from adverse_events.selectors import lab_analyte_names
 from dosing.choices import AdministrationStatus
 from patients.choices import OffStudyReason, PatientStatus
-from responses.models import MarrowAssessment
-from responses.selectors import ProtocolReadings, history_of
+from responses.selectors import ProtocolReadings, history_of, with_assessments
 from trial.choices import ResponseCategory, Route
-from trial.models import Drug
+from trial.selectors import drug_names
 
 from ..datasets import DATASETS
 from ..deidentify import AGE_CEILING, transform
@@ -462,7 +461,7 @@ def demographics(reader: Reader) -> tuple[list[dict], list[dict]]:
 
 
 def exposure(reader: Reader) -> list[dict]:
-    drugs = dict(Drug.objects.values_list("code", "name"))
+    drugs = drug_names()
     records = []
     fields = ("course__patient__subject_id", "drug__code", "dose_given", "dose_unit", "route", "route_given",
               "given_at", "day", "last_day", "deviation_reason")  # fmt: skip
@@ -490,7 +489,7 @@ def exposure(reader: Reader) -> list[dict]:
 def adverse_events(reader: Reader) -> tuple[list[dict], list[dict]]:
     """AE and SUPPAE. AEREL is the most related attribution over all drugs; SUPPAE has one per drug
     (QNAM AEREL1, AEREL2 … in the order of the trial's drugs) and the rest of a verbatim term over 200 characters."""
-    drugs = list(Drug.objects.order_by("pk").values_list("code", "name"))
+    drugs = list(drug_names().items())
     drug_qnam = {code: (f"AEREL{i}", f"Causality to {name}"[:40]) for i, (code, name) in enumerate(drugs, 1)}
     attributions: dict[int, dict[str, str]] = {}
     for row in reader.read("ae_attributions", "adverse_event_id", "drug__code", "attribution"):
@@ -538,13 +537,7 @@ def adverse_events(reader: Reader) -> tuple[list[dict], list[dict]]:
 def responses(reader: Reader) -> list[dict]:
     """RS: the response derived from each marrow assessment (responses.selectors.history_of, the protocol
     version's definitions): CR, CRp, CRi or no response, and the first relapse after a response."""
-    patients = (
-        DATASETS["patients"]
-        .rows(reader.user)
-        .prefetch_related(
-            Prefetch("marrow_assessments", queryset=MarrowAssessment.objects.order_by("assessed_on", "id"))
-        )
-    )
+    patients = with_assessments(DATASETS["patients"].rows(reader.user))
     readings = ProtocolReadings()
     records = []
     for patient in patients.iterator(chunk_size=500):
@@ -609,7 +602,7 @@ def _range_indicator(value, low, high) -> str:
 def labs(reader: Reader) -> list[dict]:
     """LB: each lab value as collected; the standard result is the collected value in the unit it was entered in
     (the system keeps one unit per value and does not convert)."""
-    names = dict(LabAnalyte.objects.values_list("code", "name"))
+    names = lab_analyte_names()
     records = []
     fields = ("patient__subject_id", "lab_test", "unit", "value", "lower_limit_normal", "upper_limit_normal",
               "grade", "collected_on")  # fmt: skip
