@@ -102,3 +102,6 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+handler404 = "core.api.errors.not_found"
+handler500 = "core.api.errors.server_error"

@@ -15,6 +15,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from core.api.fields import DECIMAL_INPUT, AwareDateTimeField, ChoiceField, HistoryUrlField, SignaturesUrlField
+from core.api.filters import IdFilter
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions, RoleModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -249,7 +250,7 @@ class DoseOverrideRequestSerializer(serializers.Serializer):
 
 
 class CourseFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    patient = IdFilter(field_name="patient_id", help_text="Patient id.")
 
     class Meta:
         model = Course
@@ -262,8 +263,8 @@ class DrugCodeFilter(filters.ModelMultipleChoiceFilter):
 
 
 class AdministrationFilter(filters.FilterSet):
-    course = filters.NumberFilter(field_name="course_id", help_text="Course id.")
-    patient = filters.NumberFilter(field_name="course__patient_id", help_text="Patient id.")
+    course = IdFilter(field_name="course_id", help_text="Course id.")
+    patient = IdFilter(field_name="course__patient_id", help_text="Patient id.")
     status = filters.ChoiceFilter(choices=AdministrationStatus.choices)
     drug = DrugCodeFilter(
         field_name="drug__code", to_field_name="code", queryset=Drug.objects.all(), help_text="Drug code (repeatable)."

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from core.api.errors import refuse_input
 from core.api.fields import DECIMAL_INPUT, ChoiceField, HistoryUrlField, ReasonForChangeField, SiteScopedPrimaryKeyField
+from core.api.filters import IdFilter
 from core.api.pagination import DefaultCursorPagination
 from core.api.viewsets import SelectorViewSetMixin
 from core.api.withdraw import WithdrawActionMixin
@@ -263,7 +264,7 @@ AssessmentUpdateSerializer = type(
 
 
 class MarrowAssessmentFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    patient = IdFilter(field_name="patient_id", help_text="Patient id.")
     site = filters.CharFilter(field_name="patient__site__code", help_text="Site code.")
     assessed_from = filters.DateFilter(field_name="assessed_on", lookup_expr="gte", help_text="On or after.")
     assessed_to = filters.DateFilter(field_name="assessed_on", lookup_expr="lte", help_text="On or before.")

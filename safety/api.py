@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.fields import ChoiceField, HistoryUrlField
+from core.api.filters import IdFilter
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -80,7 +81,7 @@ class FlagFilter(filters.FilterSet):
         help_text="active = open or acknowledged.",
     )
     severity = filters.ChoiceFilter(choices=Severity.choices)
-    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    patient = IdFilter(field_name="patient_id", help_text="Patient id.")
     site = filters.CharFilter(field_name="patient__site__code", help_text="Site code.")
     kind = filters.ChoiceFilter(field_name="rule_kind", choices=RuleKind.choices)
 

@@ -23,6 +23,7 @@ from core.api.fields import (
     ReasonForChangeField,
     SiteScopedPrimaryKeyField,
 )
+from core.api.filters import IdFilter, IntegerFilter
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -246,8 +247,8 @@ class SAEReportSerializer(serializers.Serializer):
 
 
 class AdverseEventFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
-    grade = filters.NumberFilter(field_name="grade", help_text="CTCAE grade.")
+    patient = IdFilter(field_name="patient_id", help_text="Patient id.")
+    grade = IntegerFilter(field_name="grade", min_value=1, max_value=5, help_text="CTCAE grade (1 to 5).")
     soc = filters.CharFilter(field_name="term__soc", help_text="System organ class, as CTCAE writes it.")
     term = filters.CharFilter(method="filter_term", help_text="Part of the term, or its MedDRA code.")
     serious = filters.BooleanFilter(field_name="serious")

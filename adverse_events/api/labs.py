@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from core.api.errors import DERIVED_NOT_TYPED, refuse_input
 from core.api.fields import DECIMAL_INPUT, ChoiceField
+from core.api.filters import IdFilter
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -94,7 +95,7 @@ class LabProposalDismissSerializer(serializers.Serializer):
 
 
 class LabResultFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    patient = IdFilter(field_name="patient_id", help_text="Patient id.")
 
     class Meta:
         model = LabResult

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 
 from core.api.fields import DECIMAL_INPUT, HistoryUrlField
+from core.api.filters import IdFilter
 from core.api.pagination import DefaultCursorPagination
 from core.api.permissions import ActionModelPermissions
 from core.api.viewsets import SelectorViewSetMixin
@@ -51,7 +52,7 @@ class ClinicalObservationRecordSerializer(serializers.Serializer):
 
 
 class ClinicalObservationFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    patient = IdFilter(field_name="patient_id", help_text="Patient id.")
 
     class Meta:
         model = ClinicalObservation

@@ -8,10 +8,13 @@ services is converted, so the API gives the same messages as the forms.
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
+API_PREFIX = "/api/"
+SERVER_ERROR = "The server could not answer this request; it has been logged. Try again, or tell the data manager."
 DERIVED_NOT_TYPED = "This value is derived from the others and cannot be entered."
 
 
@@ -65,3 +68,22 @@ def exception_handler(exc, context):
         errors = [{"field": None, "code": getattr(exc.detail, "code", exc.default_code), "message": str(exc.detail)}]
     response.data = {"errors": errors}
     return response
+
+
+def _request_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"errors": [{"field": None, "code": code, "message": message}]}, status=status)
+
+
+def not_found(request, exception):
+    """``handler404``: an API path no route matches (``/api/v1/exports/abc/``) answers in the error shape; a page
+    gets the site's 404 page."""
+    if request.path.startswith(API_PREFIX):
+        return _request_error(404, "not_found", str(exceptions.NotFound.default_detail))
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: an API client gets the error shape (never an HTML page); a page gets the site's 500 page."""
+    if request.path.startswith(API_PREFIX):
+        return _request_error(500, "error", SERVER_ERROR)
+    return defaults.server_error(request)

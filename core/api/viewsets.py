@@ -13,6 +13,8 @@ class SelectorViewSetMixin:
     (no database needed). Every POST and PATCH goes through :meth:`act`."""
 
     model = None
+    # Ids are integers: anything else (``abc``, a NUL byte) matches no route and answers 404, never reaching a lookup.
+    lookup_value_regex = "[0-9]+"
     list_selector = None
     get_selector = None
 

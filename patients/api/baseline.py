@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 
 from core.api.errors import DERIVED_NOT_TYPED, refuse_input
 from core.api.fields import DECIMAL_INPUT, ChoiceField, HistoryUrlField, ReasonForChangeField
+from core.api.filters import IdFilter
 from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import SalvageStatus
@@ -102,7 +103,7 @@ class BaselineSerializer(serializers.ModelSerializer):
 
 
 class BaselineFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     site = filters.CharFilter(field_name="patient__site__code")
 
     class Meta:

@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
 from core.api.fields import ChoiceField, HistoryUrlField, ReasonForChangeField
+from core.api.filters import IdFilter
 from core.api.viewsets import SelectorViewSetMixin
 
 from ..choices import Diagnosis, DiseaseStatus, PosNeg
@@ -153,7 +154,7 @@ class EligibilityWaiveSerializer(serializers.Serializer):
 
 
 class EligibilityAssessmentFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    patient = IdFilter(field_name="patient_id", help_text="Patient id.")
 
     class Meta:
         model = EligibilityAssessment

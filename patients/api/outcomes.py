@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 
 from core.api.fields import ChoiceField, HistoryUrlField, MultipleChoiceField, ReasonForChangeField
+from core.api.filters import IdFilter
 from core.api.viewsets import SelectorViewSetMixin
 from core.api.withdraw import WithdrawActionMixin
 
@@ -161,7 +162,7 @@ class DeathUpdateSerializer(serializers.Serializer):
 
 
 class _PatientFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    patient = IdFilter(field_name="patient_id", help_text="Patient id.")
     site = filters.CharFilter(field_name="patient__site__code", help_text="Site code.")
 
 
