@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 
 from core.api.pagination import DefaultCursorPagination
+from core.api.viewsets import ID_PATTERN
 
 from .. import selectors
 from ..models import CTCAETerm
@@ -67,6 +68,7 @@ class CTCAETermViewSet(viewsets.ReadOnlyModelViewSet):
     term, the MedDRA code and the system organ class; ``?soc=`` keeps one system organ class."""
 
     serializer_class = CTCAETermSerializer
+    lookup_value_regex = ID_PATTERN
     filterset_class = CTCAETermFilter
     pagination_class = TermPagination
 

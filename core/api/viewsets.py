@@ -5,6 +5,9 @@ from rest_framework.response import Response
 
 from .payloads import validated
 
+# Ids are integers: anything else (``abc``, a NUL byte) matches no route and answers 404, never reaching a lookup.
+ID_PATTERN = "[0-9]+"
+
 
 class SelectorViewSetMixin:
     """A viewset that reads through its app's selectors: ``list_selector(user)`` for the list and
@@ -13,8 +16,7 @@ class SelectorViewSetMixin:
     (no database needed). Every POST and PATCH goes through :meth:`act`."""
 
     model = None
-    # Ids are integers: anything else (``abc``, a NUL byte) matches no route and answers 404, never reaching a lookup.
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = ID_PATTERN
     list_selector = None
     get_selector = None
 
