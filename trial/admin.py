@@ -122,9 +122,17 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         user = super().get_object(request, object_id, from_field)
-        if user is None and User.objects.filter(pk=object_id).exists():
+        if user is None:
             raise Http404  # a user of another site is not found, as on every other page
         return user
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.get_object(request, object_id)  # simple-history would show a user outside the queryset
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self.get_object(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def revert_disabled(self, request, obj=None):
         return True  # reverting to an old version would bypass the services and their reason

@@ -163,6 +163,8 @@ def test_role_and_site_changes_need_a_reason_and_keep_old_and_new(client, admin_
     before = nurse_a.history.exclude(history_change_reason="Promoted to PI").order_by("-history_id").first()
     assert [g.group.name for g in before.groups.all()] == ["Research nurse"]
     assert [s.site for s in latest.sites.all()] == [site_a]
+    trail = client.get(reverse("admin:trial_user_history", args=[nurse_a.pk])).content.decode()
+    assert "Promoted to PI" in trail
 
 
 def test_an_administrator_of_site_a_neither_sees_nor_edits_a_site_b_user(client, admin_a, nurse_a, nurse_b):
@@ -170,6 +172,9 @@ def test_an_administrator_of_site_a_neither_sees_nor_edits_a_site_b_user(client,
     listing = client.get(reverse("admin:trial_user_changelist")).content.decode()
     assert nurse_a.username in listing and nurse_b.username not in listing
     assert client.get(change_url(nurse_b)).status_code == 404
+    assert client.get(reverse("admin:trial_user_history", args=[nurse_b.pk])).status_code == 404
+    version = nurse_b.history.latest().history_id
+    assert client.get(reverse("admin:trial_user_simple_history", args=[nurse_b.pk, version])).status_code == 404
     response = client.post(change_url(nurse_b), change_form(nurse_b, first_name="Taken", reason="x"))
     assert response.status_code == 404
     nurse_b.refresh_from_db()
