@@ -33,6 +33,7 @@ from .services import (
     OWN_ROLES,
     USER_FIELDS,
     password_link_issue,
+    password_link_refusal,
     user_create,
     user_roles,
     user_update,
@@ -81,8 +82,12 @@ class UserAccountForm(forms.ModelForm):
             self.add_error("reason", "A reason for change is required when the account, its roles or sites change.")
         if self.instance.pk == self.actor.pk and {"roles", "sites"} & set(self.changed_data):
             self.add_error("roles", OWN_ROLES)
-        if cleaned.get("issue_password_link") and not cleaned.get("email"):
-            self.add_error("email", "A set-password link is sent by e-mail: enter the e-mail address.")
+        if cleaned.get("issue_password_link") and "email" in cleaned:
+            refusal = password_link_refusal(self.actor, self.instance, cleaned["email"]) if self.instance.pk else None
+            if not cleaned["email"]:
+                self.add_error("email", "A set-password link is sent by e-mail: enter the e-mail address.")
+            elif refusal:
+                self.add_error("email", refusal)
         return cleaned
 
 

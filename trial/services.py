@@ -33,6 +33,11 @@ OTHER_SITES_USER = "You manage the users of your own sites only."
 OWN_ROLES = "No one changes their own roles or sites: another administrator does."
 OTHER_SITES = "You can give access only to your own sites; not: {codes}."
 NO_EMAIL = "This user has no e-mail address: add one before issuing a set-password link."
+EMAIL_CHANGED = (
+    "The e-mail address is not the one this person had when they last set their password: a set-password link "
+    "goes only to that address (a superuser may send it elsewhere), so that no administrator can redirect another "
+    "person's account."
+)
 LINK_REASON = "Set-password link issued: {reason}"
 PASSWORD_SET_REASON = "Password set by the user"
 USER_FIELDS = ("first_name", "last_name", "email", "printed_name", "is_active")
@@ -210,6 +215,22 @@ def password_link(user: User) -> str:
     return reverse("trial:password-set", args=[uid, default_token_generator.make_token(user)])
 
 
+def password_link_refusal(actor, user: User, email: str) -> str | None:
+    """Why ``actor`` may not send a set-password link for ``user`` to ``email`` (None: they may).
+
+    From an administrator, a person who has a password of their own gets a link only at the address they had
+    when they last set it (for a password older than that record: when the account was created); otherwise
+    changing the address and sending a link would hand their account, and their signature, to whoever changed it.
+    """
+    if not email:
+        return NO_EMAIL
+    if _acts_for_all_sites(actor) or not user.has_usable_password():
+        return None
+    rows = user.history.filter(password_set_at=user.password_set_at) if user.password_set_at else user.history.all()
+    known = rows.order_by("history_date", "history_id").values_list("email", flat=True).first()
+    return EMAIL_CHANGED if known is not None and known != email else None
+
+
 @transaction.atomic
 def password_link_issue(*, actor, user: User, reason: str, base_url: str) -> str:
     """E-mail ``user`` a one-time link to set their own password; audited (the event, not the link). Returns the link.
@@ -220,8 +241,9 @@ def password_link_issue(*, actor, user: User, reason: str, base_url: str) -> str
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": REASON_REQUIRED})
-    if not user.email:
-        raise ValidationError({"email": NO_EMAIL})
+    refusal = password_link_refusal(actor, user, user.email)
+    if refusal:
+        raise ValidationError({"email": refusal})
     audited_update(user, actor=actor, reason=LINK_REASON.format(reason=reason), password_link_issued_at=timezone.now())
     link = base_url.rstrip("/") + password_link(user)
     hours = settings.PASSWORD_RESET_TIMEOUT // 3600

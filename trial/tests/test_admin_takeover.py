@@ -10,6 +10,7 @@ from django.urls import reverse
 from conftest import PASSWORD
 from trial.choices import Role
 from trial.models import User
+from trial.services import user_create
 
 NEW_PASSWORD = "lantern-orchard-4417"
 
@@ -124,9 +125,11 @@ def test_a_new_account_has_no_usable_password_and_its_link_works_once(client, ad
     assert 'data-testid="password-link-invalid"' in again and 'name="new_password1"' not in again
 
 
-def test_password_events_are_in_the_audit_trail_without_the_hash(client, admin_a, nurse_a):
-    nurse_a.email = "nurse@example.org"
-    nurse_a.save()
+def test_password_events_are_in_the_audit_trail_without_the_hash(client, admin_a, site_a):
+    nurse_a = user_create(
+        actor=None, username="nurse_mail", password=PASSWORD, roles=[Role.RESEARCH_NURSE], sites=[site_a],
+        email="nurse@example.org",
+    )  # fmt: skip
     client.force_login(admin_a)
     response = client.post(
         change_url(nurse_a), change_form(nurse_a, issue_password_link="on", reason="Forgot her password")
@@ -146,6 +149,24 @@ def test_password_events_are_in_the_audit_trail_without_the_hash(client, admin_a
     assert "password" not in {f.name for f in set_row._meta.fields}
     hash_part = nurse_a.password.split("$")[-1]
     assert all(hash_part not in str(vars(row)) for row in rows)
+
+
+def test_no_link_to_an_address_the_administrator_just_gave_an_investigator(client, admin_a, investigator_a):
+    client.force_login(admin_a)
+    response = client.post(
+        change_url(investigator_a),
+        change_form(investigator_a, email="admin@example.org", issue_password_link="on", reason="New address"),
+    )
+    assert response.status_code == 200
+    assert "a set-password link goes only to that address" in response.content.decode()
+    client.post(change_url(investigator_a), change_form(investigator_a, email="admin@example.org", reason="New"))
+    response = client.post(
+        change_url(investigator_a),
+        change_form(investigator_a, email="admin@example.org", issue_password_link="on", reason="Forgot"),
+    )
+    assert response.status_code == 200 and mail.outbox == []
+    investigator_a.refresh_from_db()
+    assert investigator_a.password_link_issued_at is None and investigator_a.check_password(PASSWORD)
 
 
 def test_role_and_site_changes_need_a_reason_and_keep_old_and_new(client, admin_a, nurse_a, site_a):
