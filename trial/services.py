@@ -192,7 +192,7 @@ def user_update(*, actor, user: User, reason: str, roles: list[str], sites: list
         diff["sites"] = (old_sites, new_sites)
     if diff and actor is not None and actor.pk == user.pk:
         raise ValidationError({"roles": OWN_ROLES})
-    changes["is_staff"] = Role.ADMINISTRATOR in roles
+    changes["is_staff"] = Role.ADMINISTRATOR in roles or user.is_superuser
     reason = (reason or "").strip()
     if not reason and (diff or any(getattr(user, name) != value for name, value in changes.items())):
         raise ValidationError({"reason": REASON_REQUIRED})
