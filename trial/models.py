@@ -73,7 +73,22 @@ class User(AbstractUser):
         help_text="Full name as printed on electronic signatures (21 CFR 11.50).",
     )
 
-    history = HistoricalRecords(excluded_fields=["password", "last_login"], bases=[AppendOnlyHistory])
+    password_set_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the person last set their own password (UTC)."
+    )
+    password_link_issued_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When an administrator last issued a set-password link (UTC)."
+    )
+
+    # The password hash is never kept in the history: a password event is recorded as the change of
+    # ``password_set_at`` / ``password_link_issued_at``. Roles (groups) and sites are kept with each row.
+    history = HistoricalRecords(
+        excluded_fields=["password", "last_login"],
+        m2m_fields=["sites", "groups"],
+        bases=[AppendOnlyHistory],
+        m2m_bases=[AppendOnlyHistory],
+        history_change_reason_field=models.TextField(null=True),
+    )
 
     class Meta:
         permissions = [("view_phi", "Can see identifying data (name, MRN, full date of birth)")]

@@ -78,15 +78,17 @@ VIEW_PROTOCOL = [
     "trial.view_regimenitem",
     "trial.view_drug",
     "trial.view_drugholdrule",
-    "core.view_signature",
     "trial.view_eligibilitycriterion",
     "trial.view_responserule",
 ]
+# Signatures and audit trails are clinical: the administrator role holds neither (it manages accounts).
+VIEW_SIGNATURES = ["core.view_signature"]
 VIEW_REPORTS = ["reports.view_reports"]
 EXPORT_DATA = ["exports.export_data", "exports.view_export"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RESEARCH_NURSE: VIEW_PROTOCOL
+    + VIEW_SIGNATURES
     + VIEW_CLINICAL
     + [
         "trial.view_phi",
@@ -95,6 +97,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ]
     + ENTER_CLINICAL,
     Role.INVESTIGATOR: VIEW_PROTOCOL
+    + VIEW_SIGNATURES
     + VIEW_CLINICAL
     + [
         "trial.view_phi",
@@ -104,14 +107,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ]
     + ENTER_CLINICAL
     + VIEW_REPORTS,
-    Role.MONITOR: VIEW_PROTOCOL + VIEW_CLINICAL + ["trial.view_phi", "core.view_audit_trail"] + VIEW_REPORTS,
+    Role.MONITOR: VIEW_PROTOCOL
+    + VIEW_SIGNATURES
+    + VIEW_CLINICAL
+    + ["trial.view_phi", "core.view_audit_trail"]
+    + VIEW_REPORTS,
     Role.DATA_MANAGER: VIEW_PROTOCOL
+    + VIEW_SIGNATURES
     + VIEW_CLINICAL
     + ["core.view_audit_trail", "core.withdraw_records"]
     + CORRECT_CLINICAL
     + VIEW_REPORTS
     + EXPORT_DATA,
-    Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_CLINICAL + VIEW_REPORTS + EXPORT_DATA,
+    Role.STATISTICIAN: VIEW_PROTOCOL + VIEW_SIGNATURES + VIEW_CLINICAL + VIEW_REPORTS + EXPORT_DATA,
     Role.ADMINISTRATOR: VIEW_PROTOCOL
     + [
         "trial.view_user",
@@ -120,7 +128,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "trial.add_site",
         "trial.change_site",
         "auth.view_group",
-        "core.view_audit_trail",
         "exports.view_subjectkey",
     ],
 }

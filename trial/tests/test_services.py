@@ -43,10 +43,13 @@ def test_user_create_refuses_a_role_whose_group_was_never_synced(db, site_a):
 
 
 def test_user_create_is_audited_with_the_actor(make_user, site_a):
-    admin = make_user(Role.ADMINISTRATOR)
+    admin = make_user(Role.ADMINISTRATOR, site_a)
     user = user_create(actor=admin, username="ana", password=GOOD_PASSWORD, roles=[Role.RESEARCH_NURSE], sites=[site_a])
-    created = user.history.get()
+    created = user.history.get(history_type="+")
     assert (created.history_user, created.history_change_reason) == (admin, "Created")
+    latest = user.history.latest()  # the roles and sites, set after the account, are in a row of their own
+    assert (latest.history_user, latest.history_change_reason) == (admin, "Created")
+    assert [m.site for m in latest.sites.all()] == [site_a]
     assert "password" not in {field.name for field in created._meta.fields}
 
 
