@@ -17,6 +17,14 @@ class CoreConfig(AppConfig):
         units.install_range_messages(apps.get_models())
 
         post_migrate.connect(triggers.after_migrate, dispatch_uid="core.after_migrate")
+
+        from django.db.models.signals import pre_save
+
+        from .api.authentication import revoke_tokens_on_credentials_change
+
+        pre_save.connect(
+            revoke_tokens_on_credentials_change, sender=settings.AUTH_USER_MODEL, dispatch_uid="core.revoke_tokens"
+        )
         user_app = settings.AUTH_USER_MODEL.split(".")[0]
         registry.register_nav("API docs", "api-docs", order=90)
         registry.register_nav("Administration", "admin:index", f"{user_app}.change_user", order=100)

@@ -152,9 +152,18 @@ SECURE_REFERRER_POLICY = "same-origin"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated call answers 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "core.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Requests per user (or token) and per address for anonymous callers; over it: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("API_THROTTLE_USER", default="1200/minute"),
+        "anon": env("API_THROTTLE_ANON", default="60/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.RoleModelPermissions"],
     # JSON bodies must be objects without NUL bytes (core/api/parsers.py); forms and uploads as DRF's defaults.
     "DEFAULT_PARSER_CLASSES": [
@@ -175,7 +184,9 @@ SPECTACULAR_SETTINGS = {
         "Data of the phase-II trial of mini-Hyper-CVD plus inotuzumab ozogamicin, with or without "
         "blinatumomab, in relapsed/refractory pre-B ALL. Every list is restricted to the caller's sites.\n\n"
         "**Authentication**: a session (the browser) or a token, `Authorization: Token <key>` (an administrator makes "
-        "one with `manage.py drf_create_token USERNAME`).\n\n"
+        "one with `manage.py drf_create_token USERNAME`). A token expires after `API_TOKEN_LIFETIME_HOURS` (30 days "
+        "by default) and ends at once when its user's password changes or the account is deactivated. Calls are "
+        "throttled per user or token (429 with `Retry-After`).\n\n"
         "**Pulling data (statisticians, data managers)**: one dataset, streamed as CSV:\n\n"
         "```sh\n"
         'curl -fsS -H "Authorization: Token $TOKEN" -o administrations.csv \\\n'
@@ -265,6 +276,9 @@ REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=60 * 60)
 
 # Export jobs write their files here (not served as static or media: downloads go through a permission check).
 # The web and worker processes must share it (a volume in docker-compose.yml).
+# API tokens expire after this many hours (a new password or a deactivated account ends them at once).
+API_TOKEN_LIFETIME_HOURS = env.int("API_TOKEN_LIFETIME_HOURS", default=24 * 30)
+
 EXPORTS_DIR = env("EXPORTS_DIR", default=str(BASE_DIR / "var" / "exports"))
 EXPORT_TIME_LIMIT_SECONDS = env.int("EXPORT_TIME_LIMIT_SECONDS", default=2 * 3600)
 # The base URI naming the trial's own FHIR code systems and identifier systems: choose it once, keep it for good.
