@@ -39,6 +39,8 @@ def _registered_patient(nurse, site):
 def test_nurse_records_a_reduced_dose_from_the_worklist_and_sees_it_on_the_calendar(
     protocol_reloaded, page, make_user, site_a, password
 ):
+    from playwright.sync_api import expect
+
     from dosing.services import course_start
     from trial.choices import Role
 
@@ -76,8 +78,9 @@ def test_nurse_records_a_reduced_dose_from_the_worklist_and_sees_it_on_the_calen
 
     page.get_by_label("Reason").fill("Mucositis grade 3")
     page.get_by_role("button", name="Record dose").click()
-    assert page.get_by_text("later doses of this course reduced by 50%").is_visible()
-    assert page.get_by_role("heading", name="Worklist").is_visible()
+    # Wait for the worklist the save redirects to (an immediate look can still see the form being submitted).
+    expect(page.get_by_text("later doses of this course reduced by 50%")).to_be_visible()
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
 
     page.get_by_role("link", name="Course 1").first.click()
     calendar = page.get_by_test_id("course-calendar")
