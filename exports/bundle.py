@@ -20,7 +20,7 @@ from django.utils import timezone
 from core.audit.integrity import newest_history_ids
 
 from .datasets import DATASETS
-from .jobs import EXPORT_RECORDS
+from .jobs import EXPORT_RECORDS, manifest_of
 from .stream import Written, columns_of, dataset_csv, finished_before_last, hashed, snapshot
 
 MANIFEST = "manifest.json"
@@ -63,8 +63,6 @@ def dictionary_csv(dataset, *, deidentified: bool) -> bytes:
 def study_zip_chunks(user, *, study: str, deidentified: bool, keys, export, progress=None, counts=None):
     """The ZIP in chunks, read from one snapshot: every dataset's CSV and dictionary, then the manifest.
     ``progress(n)`` is told of the rows read as they go, ``counts`` gets the rows of each dataset."""
-    from .jobs import manifest_of
-
     sink = StreamSink()
     files = []
     counts = {} if counts is None else counts

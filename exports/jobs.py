@@ -170,13 +170,14 @@ def export_job_run(export_id: int) -> Export:
         os.replace(partial, directory / name)
         progress.read = total
         progress.tell()
+        size = (directory / name).stat().st_size
         manifest["files"] = [
-            {"file": download_name(export, study=manifest["study"]), "sha256": digest.hexdigest(),
-             "bytes": (directory / name).stat().st_size, "rows": counts}
+            {"file": download_name(export, study=manifest["study"]), "sha256": digest.hexdigest(), "bytes": size,
+             "rows": counts}
         ]  # fmt: skip
         audited_update(
             export, actor=user, reason="Export finished", status=ExportStatus.DONE, rows=sum(counts.values()),
-            sha256=digest.hexdigest(), total=total, file_name=name, size=(directory / name).stat().st_size,
+            sha256=digest.hexdigest(), total=total, file_name=name, size=size,
             manifest=manifest, data_cut_off=cut_off, finished_at=timezone.now(),
         )  # fmt: skip
     except Exception as exc:

@@ -87,10 +87,15 @@ SUPP_VARIABLES = (
     _v("QEVAL", "Evaluator"),
 )
 
-DM = Domain("DM", "Demographics", (
+# The identifier variables every domain starts with (SDTMIG 3.4 §4.1.2).
+IDENTIFIERS = (
     _v("STUDYID", "Study Identifier", key=1),
     _v("DOMAIN", "Domain Abbreviation"),
     _v("USUBJID", "Unique Subject Identifier", key=2),
+)
+
+DM = Domain("DM", "Demographics", (
+    *IDENTIFIERS,
     _v("SUBJID", "Subject Identifier for the Study"),
     _v("RFSTDTC", "Subject Reference Start Date/Time"),
     _v("RFENDTC", "Subject Reference End Date/Time"),
@@ -113,9 +118,7 @@ DM = Domain("DM", "Demographics", (
 ), "One record per subject")  # fmt: skip
 
 EX = Domain("EX", "Exposure", (
-    _v("STUDYID", "Study Identifier", key=1),
-    _v("DOMAIN", "Domain Abbreviation"),
-    _v("USUBJID", "Unique Subject Identifier", key=2),
+    *IDENTIFIERS,
     _v("EXSEQ", "Sequence Number", NUM),
     _v("EXTRT", "Name of Treatment", key=3),
     _v("EXDOSE", "Dose", NUM, integer=False),
@@ -130,9 +133,7 @@ EX = Domain("EX", "Exposure", (
 ), "One record per constant-dosing interval per subject")  # fmt: skip
 
 AE = Domain("AE", "Adverse Events", (
-    _v("STUDYID", "Study Identifier", key=1),
-    _v("DOMAIN", "Domain Abbreviation"),
-    _v("USUBJID", "Unique Subject Identifier", key=2),
+    *IDENTIFIERS,
     _v("AESEQ", "Sequence Number", NUM),
     _v("AESPID", "Sponsor-Defined Identifier"),
     _v("AETERM", "Reported Term for the Adverse Event"),
@@ -160,9 +161,7 @@ AE = Domain("AE", "Adverse Events", (
 ), "One record per adverse event per subject")  # fmt: skip
 
 RS = Domain("RS", "Disease Response and Clin Classification", (
-    _v("STUDYID", "Study Identifier", key=1),
-    _v("DOMAIN", "Domain Abbreviation"),
-    _v("USUBJID", "Unique Subject Identifier", key=2),
+    *IDENTIFIERS,
     _v("RSSEQ", "Sequence Number", NUM),
     _v("RSTESTCD", "Assessment Short Name", key=3),
     _v("RSTEST", "Assessment Name"),
@@ -175,9 +174,7 @@ RS = Domain("RS", "Disease Response and Clin Classification", (
 ), "One record per response assessment per time point per subject")  # fmt: skip
 
 DS = Domain("DS", "Disposition", (
-    _v("STUDYID", "Study Identifier", key=1),
-    _v("DOMAIN", "Domain Abbreviation"),
-    _v("USUBJID", "Unique Subject Identifier", key=2),
+    *IDENTIFIERS,
     _v("DSSEQ", "Sequence Number", NUM),
     _v("DSTERM", "Reported Term for the Disposition Event"),
     _v("DSDECOD", "Standardized Disposition Term", key=3),
@@ -188,9 +185,7 @@ DS = Domain("DS", "Disposition", (
 ), "One record per disposition status or protocol milestone per subject")  # fmt: skip
 
 LB = Domain("LB", "Laboratory Test Results", (
-    _v("STUDYID", "Study Identifier", key=1),
-    _v("DOMAIN", "Domain Abbreviation"),
-    _v("USUBJID", "Unique Subject Identifier", key=2),
+    *IDENTIFIERS,
     _v("LBSEQ", "Sequence Number", NUM),
     _v("LBTESTCD", "Lab Test or Examination Short Name", key=3),
     _v("LBTEST", "Lab Test or Examination Name"),
