@@ -318,12 +318,13 @@ def _write_chunk(relations: list[Relation], clones: list[Clone], stats: CloneSta
 
 
 # Where a history column's value comes from, when not from the copied row (a column index >= 0).
-PK, HISTORY_DATE, HISTORY_REASON, HISTORY_TYPE, HISTORY_USER = -1, -2, -3, -4, -5
+PK, HISTORY_DATE, HISTORY_REASON, HISTORY_TYPE, HISTORY_USER, HISTORY_HASH = -1, -2, -3, -4, -5, -6
 HISTORY_COLUMNS = {
     "history_date": HISTORY_DATE,
     "history_change_reason": HISTORY_REASON,
     "history_type": HISTORY_TYPE,
     "history_user_id": HISTORY_USER,
+    "history_hash": HISTORY_HASH,  # filled in by the audit chain once it exists
 }
 
 
@@ -350,7 +351,7 @@ def _history_spec(model, columns_by_attname: dict[str, int]):
 def _history_value(source: int, r: Relation, now):
     if source == HISTORY_DATE:
         return r.prep_now(now)
-    return {HISTORY_REASON: CLONE_REASON, HISTORY_TYPE: "+", HISTORY_USER: None}[source]
+    return {HISTORY_REASON: CLONE_REASON, HISTORY_TYPE: "+", HISTORY_USER: None, HISTORY_HASH: ""}[source]
 
 
 def _insert(table: str, columns: list[str], rows: list[list], *, returning: str | None = None) -> list:

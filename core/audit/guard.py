@@ -54,6 +54,13 @@ class AppendOnlyHistory(models.Model):
     The database enforces the same rule with triggers (see ``core.audit.triggers``).
     """
 
+    history_hash = models.CharField(
+        max_length=64,
+        default="",
+        editable=False,
+        help_text="HMAC-SHA-256 of this row's values chained to the previous history row of the same record.",
+    )
+
     class Meta:
         abstract = True
 
@@ -95,6 +102,11 @@ class AuditedModel(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, help_text="When the record was first saved (UTC).")
     updated_at = models.DateTimeField(auto_now=True, help_text="When the record was last saved (UTC).")
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Goes up by one with every saved change; a change based on an older version is refused.",
+    )
 
     objects = AuditedQuerySet.as_manager()
     history = audit_history()
