@@ -14,6 +14,7 @@ from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin import ReadOnlyAdmin
+from core.audit.writes import REASON_REQUIRED
 
 from .choices import Role
 from .models import (
@@ -34,6 +35,9 @@ from .services import (
     USER_FIELDS,
     password_link_issue,
     password_link_refusal,
+    site_create,
+    site_update,
+    sites_managed_by,
     user_create,
     user_roles,
     user_update,
@@ -179,9 +183,60 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
         return False  # deactivate instead: signatures and audit rows point at the user
 
 
+class SiteForm(forms.ModelForm):
+    """A site's code, name and whether it is active, with the reason for a change."""
+
+    reason = forms.CharField(
+        label="Reason for change", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=500
+    )
+
+    class Meta:
+        model = Site
+        fields = ["trial", "code", "name", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and self.has_changed() and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", REASON_REQUIRED)
+        return cleaned
+
+
 @admin.register(Site)
 class SiteAdmin(SimpleHistoryAdmin):
+    """Sites through the audited services: an administrator edits their own sites only, with a reason."""
+
+    form = SiteForm
     list_display = ["code", "name", "trial", "is_active"]
+
+    def get_queryset(self, request):
+        return sites_managed_by(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["trial"] if obj else []
+
+    def get_object(self, request, object_id, from_field=None):
+        site = super().get_object(request, object_id, from_field)
+        if site is None:
+            raise Http404  # another site's record is not found, as on every other page
+        return site
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.get_object(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            site = Site.objects.get(pk=obj.pk)
+            site_update(
+                actor=request.user,
+                site=site,
+                reason=data["reason"],
+                **{name: data[name] for name in ("code", "name", "is_active")},
+            )
+        else:
+            site = site_create(actor=request.user, trial=data["trial"], code=data["code"], name=data["name"])
+            obj.pk = obj.id = site.pk
 
     def revert_disabled(self, request, obj=None):
         return True

@@ -32,6 +32,7 @@ SITE_CODE_TAKEN = "Trial {trial} already has a site with code {code!r}."
 OTHER_SITES_USER = "You manage the users of your own sites only."
 OWN_ROLES = "No one changes their own roles or sites: another administrator does."
 OTHER_SITES = "You can give access only to your own sites; not: {codes}."
+OTHER_SITE = "You manage your own sites only."
 NO_EMAIL = "This user has no e-mail address: add one before issuing a set-password link."
 EMAIL_CHANGED = (
     "The e-mail address is not the one this person had when they last set their password: a set-password link "
@@ -271,3 +272,25 @@ def site_create(*, actor, trial: Trial, code: str, name: str) -> Site:
     if Site.objects.filter(trial=trial, code=code).exists():
         raise ValidationError({"code": SITE_CODE_TAKEN.format(trial=trial.nct_id, code=code)})
     return audited_create(Site(trial=trial, code=code, name=name), actor=actor)
+
+
+def sites_managed_by(actor):
+    """The sites ``actor`` may edit: their own (every site for a superuser or the system)."""
+    if _acts_for_all_sites(actor):
+        return Site.objects.all()
+    return Site.objects.filter(pk__in=actor.site_ids())
+
+
+@transaction.atomic
+def site_update(*, actor, site: Site, reason: str, **changes) -> dict:
+    """Rename or (de)activate one of the actor's sites, with a reason; audited. Returns {field: (old, new)}."""
+    if not sites_managed_by(actor).filter(pk=site.pk).exists():
+        raise PermissionDenied(OTHER_SITE)
+    if changes.get("code", site.code) != site.code and (
+        Site.objects.filter(trial=site.trial, code=changes["code"]).exclude(pk=site.pk).exists()
+    ):
+        raise ValidationError({"code": SITE_CODE_TAKEN.format(trial=site.trial.nct_id, code=changes["code"])})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": REASON_REQUIRED})
+    _site, diff = audited_update(site, actor=actor, reason=reason, **changes)
+    return diff

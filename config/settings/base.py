@@ -87,7 +87,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # SQLite lets one writer at a time; a request waits up to this many seconds for another's write (a session
     # saved by a concurrent request, say) instead of failing with "database is locked" after Django's default 5.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = env.int("SQLITE_TIMEOUT_SECONDS", default=20)
+    # Transactions take the write lock when they begin (IMMEDIATE): a deferred one that has read and then writes
+    # cannot wait for another writer and fails at once with "database is locked" (seen in CI's browser tests).
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["timeout"] = env.int("SQLITE_TIMEOUT_SECONDS", default=20)
+    options["transaction_mode"] = "IMMEDIATE"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "trial.User"

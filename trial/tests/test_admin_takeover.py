@@ -224,3 +224,56 @@ def test_administrators_read_no_audit_trail_or_signature_list(client, admin_a, m
     assert client.get(reverse("admin:core_signature_changelist")).status_code == 403
     history = reverse("core:record-history", args=["patients.patient", patient.pk])
     assert client.get(history).status_code in (403, 404)
+
+
+def site_form(site, **overrides):
+    data = {"code": site.code, "name": site.name, "is_active": "on" if site.is_active else "", "reason": ""}
+    data.update(overrides)
+    return data
+
+
+def test_an_administrator_edits_their_own_site_with_a_reason_and_never_another(client, admin_a, site_a, site_b):
+    client.force_login(admin_a)
+    listing = client.get(reverse("admin:trial_site_changelist")).content.decode()
+    assert site_a.name in listing and site_b.name not in listing
+    url = reverse("admin:trial_site_change", args=[site_a.pk])
+    refused = client.post(url, site_form(site_a, name="Renamed hospital"))
+    assert refused.status_code == 200 and "A reason for change is required" in refused.content.decode()
+    site_a.refresh_from_db()
+    assert site_a.name != "Renamed hospital"
+
+    client.post(url, site_form(site_a, name="Renamed hospital", reason="Merger of the two hospitals"))
+    site_a.refresh_from_db()
+    latest = site_a.history.order_by("-history_id").first()
+    assert (site_a.name, latest.history_user, latest.history_change_reason) == (
+        "Renamed hospital",
+        admin_a,
+        "Merger of the two hospitals",
+    )
+
+    other = reverse("admin:trial_site_change", args=[site_b.pk])
+    assert client.get(other).status_code == 404
+    assert client.post(other, site_form(site_b, name="Taken", reason="x")).status_code == 404
+    assert client.get(reverse("admin:trial_site_history", args=[site_b.pk])).status_code == 404
+    site_b.refresh_from_db()
+    assert site_b.name != "Taken"
+
+
+def test_the_admin_shows_no_clinical_audit_trail_to_an_administrator_who_may_read_the_records(
+    client, site_a, make_patient
+):
+    """An administrator who is also the statistician reads the records but not who changed them and why."""
+    both = user_create(
+        actor=None,
+        username="admin_stat",
+        password=PASSWORD,
+        roles=[Role.ADMINISTRATOR, Role.STATISTICIAN],
+        sites=[site_a],
+    )
+    patient = make_patient()
+    assert both.is_staff and both.has_perm("patients.view_patient") and not both.has_perm("core.view_audit_trail")
+    client.force_login(both)
+    assert client.get(reverse("admin:patients_patient_change", args=[patient.pk])).status_code == 200
+    assert client.get(reverse("admin:patients_patient_history", args=[patient.pk])).status_code == 403
+    version = patient.history.latest().history_id
+    assert client.get(reverse("admin:patients_patient_simple_history", args=[patient.pk, version])).status_code == 403
